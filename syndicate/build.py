@@ -1,0 +1,91 @@
+"""The build pipeline: load_config -> load_records -> build_site -> outputs -> writer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config, load_config
+from .errors import BuildError, Problem, RecordError
+from .outputs import RenderContext, render_outputs
+from .records import load_records
+from .site import Site, build_site
+from .writer import Writer, WriteReport, build_lock
+
+
+@dataclass
+class Loaded:
+    """A checked config and site, with every problem met on the way."""
+
+    config: Config
+    site: Site
+    problems: list[Problem]
+    files_read: int
+    drafts: int
+
+    @property
+    def skipped(self) -> int:
+        """How many record files were left out because of an error."""
+        return len({p.where for p in self.problems if p.severity == "error"})
+
+
+@dataclass
+class BuildResult:
+    loaded: Loaded
+    report: WriteReport = field(default_factory=WriteReport)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.loaded.problems
+
+
+def load(config_path: Path | str, *, out_dir: str | None = None,
+         environ: Mapping[str, str] = os.environ) -> Loaded:
+    """Load and check the config and every record; raise ConfigError on a bad config."""
+    config = load_config(config_path, out_dir=out_dir)
+    loaded = load_records(config)
+    site, problems = build_site(config, loaded.articles, environ)
+    drafts = sum(1 for a in loaded.articles if a.draft)
+    return Loaded(config, site, loaded.problems + problems, loaded.files_read, drafts)
+
+
+def strict_failures(problems: list[Problem]) -> list[Problem]:
+    """Under --strict every problem fails the build, notices (unknown fields) included."""
+    return list(problems)
+
+
+def visible(problems: list[Problem], *, strict: bool) -> list[Problem]:
+    """Return the problems to show: notices only under --strict."""
+    return [p for p in problems if strict or p.severity != "notice"]
+
+
+def render(loaded: Loaded) -> tuple[list, list[Problem]]:
+    """Run the configured outputs over the site; return the artifacts and output warnings."""
+    ctx = RenderContext()
+    artifacts = render_outputs(loaded.site, ctx, loaded.config.output.outputs)
+    return artifacts, ctx.problems
+
+
+def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool = False,
+          environ: Mapping[str, str] = os.environ,
+          on_loaded: Callable[[Loaded], None] | None = None) -> BuildResult:
+    """Build the site. Nothing is written unless every output rendered; under `strict`,
+    nothing is written if any problem was found."""
+    loaded = load(config_path, out_dir=out_dir, environ=environ)
+    if on_loaded:
+        on_loaded(loaded)
+    if strict and strict_failures(loaded.problems):
+        raise RecordError(loaded.problems)
+    try:
+        artifacts, output_problems = render(loaded)
+    except RecursionError:
+        raise BuildError("rendering recursed too deeply") from None
+    loaded.problems.extend(output_problems)
+    if strict and output_problems:
+        raise RecordError(loaded.problems)
+    out = loaded.config.out_dir
+    with build_lock(out, loaded.config.output.lock_timeout):
+        report = Writer(out).commit(artifacts)
+    return BuildResult(loaded, report)

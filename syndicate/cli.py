@@ -1,0 +1,181 @@
+"""The `syndicate` command. Each command loads the config and calls one library function.
+
+Exit codes: 0 done; 1 failed (or problems found under --strict); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from . import __version__
+from .build import BuildResult, Loaded, build, load, visible
+from .errors import ConfigError, Problem, RecordError, SyndicateError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+config_option = click.option(
+    "--config", "config_path", default="config.toml", show_default=True,
+    type=click.Path(dir_okay=False), help="The site's config file.")
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False),
+                          help="Output folder (default: [output] dir in the config).")
+strict_option = click.option("--strict", is_flag=True,
+                             help="Fail on any problem in the records, warnings included.")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON object for machines instead of text.")
+
+
+def _colour(kind: str) -> dict[str, Any]:
+    """Style a line by severity; click drops the colour when stderr is not a terminal."""
+    if os.environ.get("NO_COLOR"):
+        return {}
+    return {"error": {"fg": "red"}, "warning": {"fg": "yellow"}}.get(kind, {})
+
+
+def print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.secho(str(problem), err=True, **_colour(problem.severity))
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into `Error: ...` and exit code 1, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            if len(exc.problems) == 1:
+                raise click.ClickException(str(exc.problems[0])) from None
+            print_problems(exc.problems)
+            raise click.ClickException(
+                f"{len(exc.problems)} problems in {exc.problems[0].where}") from None
+        except RecordError as exc:
+            print_problems(exc.problems)
+            raise click.ClickException(str(exc)) from None
+        except SyndicateError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # the promise is no traceback, even for our own bugs
+            if os.environ.get("SYNDICATE_DEBUG"):
+                traceback.print_exc()
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (set SYNDICATE_DEBUG=1 for the "
+                "traceback, and please report it)") from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="syndicate")
+def main() -> None:
+    """Turn a folder of article records into feeds, AMP-lite pages and an email digest."""
+
+
+def summary(loaded: Loaded, seconds: float, result: BuildResult | None = None) -> dict[str, Any]:
+    report = result.report if result else None
+    return {
+        "records": loaded.files_read,
+        "published": len(loaded.site.articles),
+        "skipped": loaded.skipped,
+        "drafts": loaded.drafts,
+        "errors": sum(1 for p in loaded.problems if p.severity == "error"),
+        "warnings": sum(1 for p in loaded.problems if p.severity == "warning"),
+        "written": len(report.written) if report else 0,
+        "unchanged": len(report.unchanged) if report else 0,
+        "removed": len(report.removed) if report else 0,
+        "seconds": round(seconds, 3),
+    }
+
+
+@main.command("build")
+@config_option
+@out_option
+@strict_option
+@quiet_option
+@json_option
+@handle_errors
+def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bool,
+                  as_json: bool) -> None:
+    """Build feeds, pages, sitemaps and the digest into the output folder."""
+    started = time.perf_counter()
+    shown: list[Problem] = []
+
+    def report_problems(loaded: Loaded) -> None:
+        shown.extend(visible(loaded.problems, strict=strict))
+        if not as_json:
+            print_problems(shown)
+
+    try:
+        result = build(config_path, out_dir=out_dir, strict=strict, on_loaded=report_problems)
+    except RecordError as exc:
+        # The problems were printed as they were found; add only what --strict found later.
+        extra = [p for p in exc.problems if p not in shown]
+        if as_json:
+            _emit_json({"ok": False, "problems": [_problem_json(p) for p in exc.problems],
+                        "error": str(exc)})
+            raise click.exceptions.Exit(EXIT_FAILED) from None
+        print_problems(extra)
+        raise click.ClickException(f"{exc!s}; nothing was written") from None
+    seconds = time.perf_counter() - started
+    late = [p for p in visible(result.problems, strict=strict) if p not in shown]
+    data = summary(result.loaded, seconds, result)
+    if as_json:
+        _emit_json({"ok": True, **data,
+                    "problems": [_problem_json(p) for p in shown + late]})
+        return
+    print_problems(late)
+    if not quiet:
+        click.echo(
+            f"syndicate: {data['records']} records read, {data['skipped']} skipped, "
+            f"{data['drafts']} drafts; {data['written']} files written, {data['unchanged']} "
+            f"unchanged, {data['removed']} removed in {seconds:.2f} s")
+
+
+@main.command("check")
+@config_option
+@strict_option
+@quiet_option
+@json_option
+@handle_errors
+def check_command(config_path: str, strict: bool, quiet: bool, as_json: bool) -> None:
+    """Check the config and every record; write nothing."""
+    started = time.perf_counter()
+    loaded = load(config_path)
+    problems = visible(loaded.problems, strict=strict)
+    failed = any(p.severity == "error" for p in problems) or (strict and bool(problems))
+    data = summary(loaded, time.perf_counter() - started)
+    if as_json:
+        _emit_json({"ok": not failed, **data, "problems": [_problem_json(p) for p in problems]})
+    else:
+        print_problems(problems)
+        if not quiet:
+            click.echo(f"syndicate: {data['records']} records checked, {data['errors']} "
+                       f"errors, {data['warnings']} warnings")
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _problem_json(problem: Problem) -> dict[str, str]:
+    return {"file": problem.where, "field": problem.field, "message": problem.message,
+            "severity": problem.severity}
+
+
+def _emit_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

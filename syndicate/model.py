@@ -1,0 +1,104 @@
+"""The frozen values every output reads: articles, their people and pictures, and artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    slug: str
+    email: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """One width of a picture, for `srcset`."""
+
+    url: str
+    width: int
+    local: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture: `url` is absolute; `local` is its file below the records folder, if any."""
+
+    url: str
+    width: int
+    height: int
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    media_type: str = "image/jpeg"
+    length: int = 0
+    local: str = ""
+    sources: tuple[ImageSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class Term:
+    """A section, tag or author page: its display name, URL slug and articles, newest first."""
+
+    kind: str
+    name: str
+    slug: str
+    path: str
+    url: str
+    articles: tuple[Article, ...] = field(repr=False, default=())
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    published: datetime
+    updated: datetime
+    section: str
+    summary: str
+    body_html: str
+    source: str
+    authors: tuple[Author, ...] = ()
+    images: tuple[Image, ...] = ()
+    tags: tuple[str, ...] = ()
+    priority: int = 0
+    slug: str = ""
+    canonical_url: str = ""
+    related_ids: tuple[str, ...] = ()
+    draft: bool = False
+    # Filled in by build_site from the permalink pattern.
+    section_slug: str = ""
+    tag_slugs: tuple[str, ...] = ()
+    path: str = ""
+    url: str = ""
+
+    @property
+    def lead_image(self) -> Image | None:
+        return self.images[0] if self.images else None
+
+    @property
+    def canonical(self) -> str:
+        """The URL search engines and feeds should treat as the story's home."""
+        return self.canonical_url or self.url
+
+    @property
+    def byline(self) -> str:
+        """Return "A", "A and B" or "A, B and C"."""
+        names = [a.name for a in self.authors]
+        if len(names) < 2:
+            return "".join(names)
+        return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file an output produces: a path below `out/` and its bytes, or a file to copy."""
+
+    path: str
+    data: bytes = b""
+    media_type: str = "application/octet-stream"
+    source: Path | None = None

@@ -1,0 +1,56 @@
+"""The outputs registry: each output is a module whose `render(site, ctx)` returns artifacts.
+
+Outputs do no I/O, so each can be tested alone; the writer commits what they return.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import Problem
+
+if TYPE_CHECKING:
+    from ..model import Artifact
+    from ..site import Site
+
+# name -> module below syndicate.outputs; `[output] outputs` in config picks among them.
+REGISTRY = {
+    "sitemap": "sitemap",
+}
+# Outputs that run whatever the config says, because the others link to their files.
+ALWAYS = {"media": "media"}
+
+
+@dataclass
+class RenderContext:
+    """What outputs share besides the Site: the template environment and a problem sink."""
+
+    templates: object | None = None
+    problems: list[Problem] = field(default_factory=list)
+    options: dict[str, object] = field(default_factory=dict)
+
+    def warn(self, where: str, message: str, what: str = "") -> None:
+        self.problems.append(Problem(where, what, message, "warning"))
+
+
+Renderer = Callable[["Site", RenderContext], "list[Artifact]"]
+
+
+def renderer(name: str) -> Renderer:
+    """Return the render function of the output called `name`."""
+    module = importlib.import_module(f"{__name__}.{REGISTRY.get(name) or ALWAYS[name]}")
+    return module.render
+
+
+def render_outputs(site: Site, ctx: RenderContext, names: list[str]) -> list[Artifact]:
+    """Run the named outputs in registry order and return all their artifacts."""
+    artifacts: list[Artifact] = []
+    for name in ALWAYS:
+        artifacts.extend(renderer(name)(site, ctx))
+    for name in REGISTRY:
+        if name in names:
+            artifacts.extend(renderer(name)(site, ctx))
+    return artifacts

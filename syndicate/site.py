@@ -1,0 +1,221 @@
+"""Build the one frozen `Site` every output reads, running the checks that span records."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from types import MappingProxyType
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from . import text
+from .config import Config
+from .errors import Problem
+from .media import MediaResolver, image_size
+from .model import Article, Image, Term
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything an output may read: the config and the published articles, newest first."""
+
+    config: Config
+    articles: tuple[Article, ...]
+    by_id: Mapping[str, Article]
+    sections: tuple[Term, ...]
+    tags: tuple[Term, ...]
+    authors: tuple[Term, ...]
+    now: datetime
+    zone: ZoneInfo
+    logo: Image | None = None
+    favicon: Image | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.config.site.base_url.rstrip("/") + "/"
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL of a site path such as "/world/" or "feed.xml"."""
+        return self.base_url + quote(path.lstrip("/"), safe="/:@-._~!$&'()*+,;=")
+
+    def terms(self, kind: str) -> tuple[Term, ...]:
+        return {"section": self.sections, "tag": self.tags, "author": self.authors}[kind]
+
+    @property
+    def domain(self) -> str:
+        return self.base_url.split("//", 1)[1].split("/", 1)[0].split(":")[0]
+
+
+def newest_first(article: Article) -> tuple[float, str]:
+    """Sort key: newest publication first, ties broken by id."""
+    return (-article.published.timestamp(), article.id)
+
+
+def build_now(articles: Iterable[Article], zone: ZoneInfo,
+              environ: Mapping[str, str] = os.environ) -> datetime:
+    """Return the build's notion of now: SOURCE_DATE_EPOCH, else the newest update, never
+    the wall clock (so that the same input always gives the same output)."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc).astimezone(zone)
+    latest = max((a.updated for a in articles), default=None)
+    return latest or datetime(1970, 1, 1, tzinfo=timezone.utc).astimezone(zone)
+
+
+def build_site(config: Config, articles: Iterable[Article],
+               environ: Mapping[str, str] = os.environ) -> tuple[Site, list[Problem]]:
+    """Drop drafts and duplicates, fill in slugs and URLs, and index the articles."""
+    problems: list[Problem] = []
+    zone = ZoneInfo(config.site.timezone)
+    unique: dict[str, Article] = {}
+    for article in sorted(articles, key=lambda a: a.source):
+        first = unique.get(article.id)
+        if first is not None:
+            problems.append(Problem(article.source, "id", f'"{article.id}" is already used by '
+                                    f"{first.source}; this record is skipped"))
+            continue
+        unique[article.id] = article
+    published = [a for a in unique.values() if not a.draft]
+
+    published = _place(config, published, problems)
+    by_id = {a.id: a for a in published}
+    drafts = {a.id for a in unique.values() if a.draft}
+    checked = []
+    for article in published:
+        kept = []
+        for related_id in article.related_ids:
+            if related_id == article.id:
+                problems.append(Problem(article.source, "related", "lists the article itself; "
+                                        "ignored", "warning"))
+            elif related_id in by_id:
+                kept.append(related_id)
+            else:
+                why = "is a draft" if related_id in drafts else "is not a known record id"
+                problems.append(Problem(article.source, "related", f'"{related_id}" {why}; '
+                                        "ignored", "warning"))
+        if len(kept) != len(article.related_ids):
+            article = dataclasses.replace(article, related_ids=tuple(kept))
+        checked.append(article)
+    checked.sort(key=newest_first)
+    by_id = {a.id: a for a in checked}
+    site = Site(
+        config=config,
+        articles=tuple(checked),
+        by_id=MappingProxyType(by_id),
+        sections=_terms(config, "section", checked),
+        tags=_terms(config, "tag", checked),
+        authors=_terms(config, "author", checked),
+        now=build_now(checked, zone, environ),
+        zone=zone,
+        logo=_site_image(config, "logo", problems),
+        favicon=_site_image(config, "favicon", problems),
+    )
+    return site, problems
+
+
+class _ConfigReporter:
+    def __init__(self, config: Config, problems: list[Problem]) -> None:
+        self.config = config
+        self.problems = problems
+
+    def warn(self, field_name: str, message: str) -> None:
+        self.problems.append(Problem(self.config.source, f"[site] {field_name}",
+                                     message.replace("image ignored", "ignored"), "warning"))
+
+
+def _site_image(config: Config, key: str, problems: list[Problem]) -> Image | None:
+    """Resolve `[site] logo` or `favicon` to an Image, sized from the config or the file."""
+    src = getattr(config.site, key)
+    if not src:
+        return None
+    resolver = MediaResolver(config)
+    resolved = resolver.resolve(src, key, _ConfigReporter(config, problems))
+    if resolved is None:
+        return None
+    url, local, length = resolved
+    size = image_size(config.records_dir / local) if local else None
+    if key == "logo":
+        size = (config.site.logo_width, config.site.logo_height)
+    width, height = size or (48, 48)
+    suffix = local.rsplit(".", 1)[-1].lower() if local else ""
+    media_type = {"png": "image/png", "svg": "image/svg+xml", "ico": "image/x-icon",
+                  "jpg": "image/jpeg", "jpeg": "image/jpeg"}.get(suffix, "image/png")
+    return Image(url=url, width=width, height=height, alt=config.site.publisher or
+                 config.site.title, media_type=media_type, length=length, local=local)
+
+
+def _place(config: Config, articles: list[Article], problems: list[Problem]) -> list[Article]:
+    """Fill in slugs, output paths and URLs; resolve path collisions oldest-first."""
+    base = config.site.base_url.rstrip("/")
+    pattern = config.output.permalink
+    wanted: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        slug = article.slug or text.slug_or_hash(article.title, article.id)
+        section_slug = text.slugify(article.section)
+        article = dataclasses.replace(
+            article, slug=slug, section_slug=section_slug,
+            tag_slugs=tuple(text.slug_or_hash(t, t.casefold()) for t in article.tags),
+        )
+        wanted[_permalink(pattern, article)].append(article)
+    placed = []
+    taken = set(wanted)
+    for path in sorted(wanted):
+        group = sorted(wanted[path], key=lambda a: (a.published, a.id))
+        for index, article in enumerate(group):
+            final = path
+            if index:
+                number = index + 1
+                while (final := f"{path.rstrip('/')}-{number}/") in taken:
+                    number += 1
+                taken.add(final)
+                problems.append(Problem(article.source, "slug", f'"{path}" is also the URL of '
+                                        f"{group[0].source}; using {final}", "warning"))
+            placed.append(dataclasses.replace(
+                article, path=final.lstrip("/") + "index.html",
+                url=base + quote(final, safe="/-._~")))
+    return placed
+
+
+def _permalink(pattern: str, article: Article) -> str:
+    moment = article.published
+    id_path = "/".join(text.slug_or_hash(part, part) for part in article.id.split("/") if part)
+    return pattern.format(
+        section=article.section_slug, yyyy=f"{moment.year:04d}", mm=f"{moment.month:02d}",
+        dd=f"{moment.day:02d}", slug=article.slug, id=id_path,
+    )
+
+
+def term_path(config: Config, kind: str, slug: str) -> str:
+    """Return the site path ("/tag/belarus/") of a section, tag or author."""
+    pattern = {"section": config.output.section_path, "tag": config.output.tag_path,
+               "author": config.output.author_path}[kind]
+    return pattern.format(**{kind: slug})
+
+
+def _terms(config: Config, kind: str, articles: list[Article]) -> tuple[Term, ...]:
+    members: dict[str, list[Article]] = defaultdict(list)
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in articles:
+        if kind == "section":
+            pairs = [(article.section_slug, article.section)]
+        elif kind == "tag":
+            pairs = list(zip(article.tag_slugs, article.tags, strict=True))
+        else:
+            pairs = [(a.slug, a.name) for a in article.authors]
+        for slug, name in pairs:
+            members[slug].append(article)
+            spellings[slug][name] += 1
+    base = config.site.base_url.rstrip("/")
+    terms = []
+    for slug in sorted(members):
+        # The most used spelling names the term; ties go to the first in code-point order.
+        name = min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]
+        path = term_path(config, kind, slug)
+        terms.append(Term(kind=kind, name=name, slug=slug, path=path,
+                          url=base + quote(path, safe="/-._~"),
+                          articles=tuple(members[slug])))
+    return tuple(terms)

@@ -1,0 +1,207 @@
+"""The one place that writes `out/`.
+
+Each file is replaced atomically (a temporary file in the same folder, then `os.replace`) with
+mode 0644; unchanged bytes are not rewritten; files a previous build wrote and no artifact names
+now are removed; files the writer never wrote are never touched. A manifest inside `out/`
+remembers what was written, and a lock keeps two builds of one `out/` apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BuildError
+from .model import Artifact
+
+MANIFEST = ".syndicate-manifest.json"
+LOCK = ".syndicate-lock"
+TEMP_SUFFIX = ".syndicate-tmp"
+RESERVED = {MANIFEST, LOCK}
+_WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
+
+
+@dataclass
+class WriteReport:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def check_path(path: str) -> str | None:
+    """Return why `path` may not be written below out/, or None if it is safe."""
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path or ":" in path:
+        return "must be a relative path with no backslash, colon or NUL"
+    parts = path.split("/")
+    for part in parts:
+        if part in ("", ".", ".."):
+            return "must not contain empty, '.' or '..' segments"
+        if len(part.encode("utf-8")) > 255:
+            return "has a segment longer than 255 bytes"
+        if _WINDOWS_RESERVED.fullmatch(part):
+            return f'uses the reserved name "{part}"'
+        if part.endswith(TEMP_SUFFIX):
+            return "ends like the writer's temporary files"
+    if path in RESERVED:
+        return "is the writer's own bookkeeping file"
+    return None
+
+
+def check_artifacts(artifacts: Iterable[Artifact]) -> dict[str, Artifact]:
+    """Index artifacts by path, refusing unsafe paths and two artifacts for one path."""
+    by_path: dict[str, Artifact] = {}
+    for artifact in artifacts:
+        reason = check_path(artifact.path)
+        if reason:
+            raise BuildError(f'output path "{artifact.path[:200]}" {reason}')
+        if artifact.path in by_path:
+            raise BuildError(f'two outputs write "{artifact.path}"')
+        by_path[artifact.path] = artifact
+    return by_path
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def build_lock(out_dir: Path, timeout: float) -> Iterator[None]:
+    """Hold an exclusive lock on `out/` for one build.
+
+    The kernel releases a flock when its holder dies, so a killed build never leaves a stale
+    lock: the lock file may remain, but nobody holds it.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handle = os.open(out_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise BuildError(f"another build is writing {out_dir} and did not finish "
+                                     f"within {timeout:g} s ([output] lock_timeout)") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(handle)
+
+
+class Writer:
+    """Commit a build's artifacts to `out_dir`."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self._real_out = os.path.realpath(out_dir)
+
+    def read_manifest(self) -> tuple[dict[str, list], bool]:
+        """Return ({path: [hash, size, mtime_ns]}, whether the last build was interrupted)."""
+        try:
+            data = json.loads((self.out_dir / MANIFEST).read_text("utf-8"))
+            files = data["files"]
+            if data.get("version") != 1 or not isinstance(files, dict):
+                raise ValueError("foreign manifest")
+            files = {p: v for p, v in files.items()
+                     if isinstance(p, str) and check_path(p) is None and isinstance(v, list)}
+            return files, bool(data.get("pending"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}, False
+
+    def _save_manifest(self, files: dict[str, list], *, pending: bool) -> None:
+        body = json.dumps({"version": 1, "pending": pending, "files": files},
+                          sort_keys=True, separators=(",", ":")).encode()
+        self._replace(self.out_dir / MANIFEST, body)
+
+    def _replace(self, target: Path, data: bytes) -> None:
+        temp = target.with_name(target.name + TEMP_SUFFIX)
+        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        try:
+            os.fchmod(handle, 0o644)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+        finally:
+            os.close(handle)
+        os.replace(temp, target)
+
+    def _target(self, path: str) -> Path:
+        target = self.out_dir / path
+        parent = os.path.realpath(target.parent)
+        if parent != self._real_out and not parent.startswith(self._real_out + os.sep):
+            raise BuildError(f'output path "{path}" leads outside {self.out_dir} through a '
+                             "symbolic link")
+        if target.is_symlink():
+            target.unlink()
+        return target
+
+    def commit(self, artifacts: Iterable[Artifact]) -> WriteReport:
+        """Write every artifact, skipping unchanged ones, then remove stale files."""
+        by_path = check_artifacts(artifacts)
+        report = WriteReport()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        old, interrupted = self.read_manifest()
+        if interrupted:
+            self._sweep_temporary_files()
+        new: dict[str, list] = {}
+        self._save_manifest({**old, **{p: [] for p in by_path}}, pending=True)
+        for path in sorted(by_path):
+            artifact = by_path[path]
+            data = artifact.data if artifact.source is None else artifact.source.read_bytes()
+            hashed = digest(data)
+            target = self._target(path)
+            if self._unchanged(target, data, hashed, old.get(path)):
+                report.unchanged.append(path)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._replace(target, data)
+                report.written.append(path)
+            stat = target.stat()
+            new[path] = [hashed, stat.st_size, stat.st_mtime_ns]
+        for path in sorted(set(old) - set(new)):
+            target = self.out_dir / path
+            if target.is_file() and not target.is_symlink():
+                target.unlink()
+                report.removed.append(path)
+                self._prune_empty_folders(target.parent)
+        self._save_manifest(new, pending=False)
+        return report
+
+    @staticmethod
+    def _unchanged(target: Path, data: bytes, hashed: str, known: list | None) -> bool:
+        try:
+            stat = target.stat()
+        except FileNotFoundError:
+            return False
+        if stat.st_size != len(data):
+            return False
+        if known and known == [hashed, stat.st_size, stat.st_mtime_ns]:
+            return True
+        return target.read_bytes() == data
+
+    def _prune_empty_folders(self, folder: Path) -> None:
+        while folder != self.out_dir and self.out_dir in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    def _sweep_temporary_files(self) -> None:
+        for folder, _, files in os.walk(self.out_dir):
+            for name in files:
+                if name.endswith(TEMP_SUFFIX):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(folder, name))
