@@ -1,0 +1,84 @@
+"""Story data shared by the pages and the digest: what a card or a headline shows.
+
+Pages and the digest render the same facts in different HTML, so they share this view model
+rather than markup. Dates are formatted here, in English and without the C library's locale,
+so that output never depends on the machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .model import Article, Image
+from .site import Site, term_path
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def long_date(moment: datetime) -> str:
+    """Return "Saturday 14 March 2026"."""
+    return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def dateline(moment: datetime) -> str:
+    """Return "14 March 2026, 08:00 GMT" in the moment's own time zone."""
+    zone = moment.tzname() or ""
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} {zone}".strip()
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class StoryCard:
+    """What one story shows wherever it is listed."""
+
+    article: Article
+    title: str
+    url: str
+    summary: str
+    section: Link
+    authors: tuple[Link, ...]
+    byline: str
+    tags: tuple[Link, ...]
+    published_iso: str
+    published_text: str
+    updated_iso: str
+    updated_text: str
+    was_updated: bool
+    image: Image | None
+
+
+def iso(moment: datetime) -> str:
+    """Return RFC 3339 with the offset, seconds precision: 2026-03-14T08:00:00+00:00."""
+    return moment.replace(microsecond=0).isoformat()
+
+
+def story_card(site: Site, article: Article) -> StoryCard:
+    """Return the facts a page or the digest shows about `article`."""
+    config = site.config
+    return StoryCard(
+        article=article,
+        title=article.title,
+        url=article.url,
+        summary=article.summary,
+        section=Link(article.section, site.url(term_path(config, "section",
+                                                         article.section_slug))),
+        authors=tuple(Link(a.name, site.url(term_path(config, "author", a.slug)))
+                      for a in article.authors),
+        byline=article.byline,
+        tags=tuple(Link(name, site.url(term_path(config, "tag", slug)))
+                   for name, slug in zip(article.tags, article.tag_slugs, strict=True)),
+        published_iso=iso(article.published),
+        published_text=dateline(article.published),
+        updated_iso=iso(article.updated),
+        updated_text=dateline(article.updated),
+        was_updated=article.updated > article.published,
+        image=article.lead_image,
+    )
