@@ -78,7 +78,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="syndicate", context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="syndicate")
 def main() -> None:
     """Turn a folder of article records into feeds, AMP-lite pages and an email digest."""

@@ -308,11 +308,12 @@ def load_config(path: Path | str, *, out_dir: str | None = None) -> Config:
     path = Path(path)
     shown = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError([Problem(shown, "", "file not found")]) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(shown, "", f"not valid UTF-8 at byte {exc.start}")]) from None
+        raise ConfigError([Problem(shown, "", utf8_error(raw, exc))]) from None
     except OSError as exc:
         raise ConfigError([Problem(shown, "", exc.strerror or str(exc))]) from None
     try:
@@ -320,6 +321,12 @@ def load_config(path: Path | str, *, out_dir: str | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(shown, "", toml_error_message(exc, text))]) from None
     return config_from_dict(data, root=path.resolve().parent, source=shown, out_dir=out_dir)
+
+
+def utf8_error(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Say where a file stops being UTF-8: `is not valid UTF-8 (line 2, byte 16)`."""
+    line = raw.count(b"\n", 0, exc.start) + 1
+    return f"is not valid UTF-8 (line {line}, byte {exc.start})"
 
 
 def toml_error_message(exc: Exception, text: str) -> str:

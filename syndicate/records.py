@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import text
-from .config import Config
-from .errors import Problem
+from .config import Config, utf8_error
+from .errors import ConfigError, Problem
 from .media import MediaResolver
 from .model import Article, Author
 
@@ -101,9 +101,9 @@ def load_records(config: Config) -> LoadResult:
     root = config.records_dir
     shown_root = config.content.dir
     if not root.is_dir():
-        result.problems.append(Problem(config.source, "[content] dir",
-                                       f'records folder "{shown_root}" does not exist'))
-        return result
+        # Building an empty site here would delete every page a previous build wrote.
+        raise ConfigError([Problem(config.source, "[content] dir",
+                                   f'records folder "{shown_root}" does not exist')])
     media = MediaResolver(config)
     for path, shown in find_record_files(root, shown_root, result.problems):
         result.files_read += 1
@@ -140,7 +140,7 @@ def parse_record_bytes(raw: bytes, shown: str,
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(shown, "", f"is not valid UTF-8 (byte {exc.start})")]
+        return None, [Problem(shown, "", utf8_error(raw, exc))]
     source = source.removeprefix("\ufeff")
     if markdown:
         return parse_front_matter(source, shown)

@@ -1,0 +1,128 @@
+"""Property tests for everything parsed from users: slugs, front matter, records, dates."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syndicate import text
+from syndicate.config import config_from_dict
+from syndicate.media import MediaResolver
+from syndicate.records import (
+    parse_datetime,
+    parse_front_matter,
+    parse_record,
+    parse_record_bytes,
+    split_front_matter,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG = config_from_dict({"site": {"title": "T", "base_url": "https://p.example.com/"}})
+MEDIA = MediaResolver(CONFIG)
+UTC = ZoneInfo("UTC")
+
+
+@given(st.text())
+def test_slugs_are_ascii_bounded_and_stable(title):
+    slug = text.slugify(title)
+    assert slug == text.slugify(title)
+    assert slug == "" or text.SLUG_PATTERN.fullmatch(slug)
+    assert len(slug) <= text.MAX_SLUG
+    fallback = text.slug_or_hash(title, title)
+    assert fallback and text.SLUG_PATTERN.fullmatch(fallback)
+
+
+@given(st.text(alphabet=st.characters(codec="ascii", categories=["Ll", "Nd"]), min_size=1,
+               max_size=40))
+def test_a_clean_slug_is_its_own_slug(word):
+    assert text.slugify(word) == word
+
+
+@given(st.text())
+def test_xml_safe_text_is_always_xml(value):
+    cleaned = text.xml_safe(value)
+    from xml.sax.saxutils import escape
+
+    from lxml import etree
+
+    etree.fromstring(f"<a>{escape(cleaned)}</a>".encode())
+
+
+@given(st.dictionaries(st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
+                       st.one_of(st.text(), st.integers(), st.booleans(),
+                                 st.lists(st.text(), max_size=3))),
+       st.text())
+def test_front_matter_round_trips(fields, body):
+    front = "".join(f"{key} = {json.dumps(value)}\n" for key, value in fields.items()
+                    if not isinstance(value, bool))
+    source = f"+++\n{front}+++\n{body}"
+    parts = split_front_matter(source)
+    assert parts is not None
+    assert parts[0] == front
+    assert parts[1] == body
+    data, _ = parse_front_matter(source, "x.md")
+    if data is not None:
+        assert data["body"] == body
+        assert {k: v for k, v in data.items() if k not in ("body", "body_format")} == \
+            tomllib.loads(front)
+
+
+@given(st.text())
+def test_front_matter_never_raises(source):
+    data, problems = parse_front_matter(source, "x.md")
+    assert (data is None) == bool([p for p in problems if p.severity == "error"])
+
+
+@given(st.binary(max_size=300))
+def test_record_bytes_never_raise(raw):
+    for markdown in (True, False):
+        data, problems = parse_record_bytes(raw, "x", markdown=markdown)
+        assert data is not None or problems
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children,
+                                                                      max_size=3),
+    max_leaves=8,
+)
+FIELDS = ["id", "title", "published", "updated", "section", "authors", "summary", "body",
+          "body_format", "images", "tags", "priority", "slug", "canonical_url", "draft",
+          "related"]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=150)
+@given(st.dictionaries(st.sampled_from(FIELDS), json_values))
+def test_any_record_gives_an_article_or_an_error_never_an_exception(data):
+    article, problems = parse_record(data, "x.json", "x", CONFIG, MEDIA)
+    if article is None:
+        assert any(p.severity == "error" for p in problems)
+    else:
+        assert article.title and article.published.tzinfo is not None
+        assert article.updated >= article.published
+        assert "<script" not in article.body_html.lower()
+
+
+@given(st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9998, 12, 30),
+                    timezones=st.builds(lambda m: timezone(timedelta(minutes=m)),
+                                        st.integers(-23 * 60 - 59, 23 * 60 + 59))))
+def test_rfc3339_round_trips(moment):
+    parsed = parse_datetime(moment.isoformat(), UTC)
+    assert parsed == moment
+    assert parsed.tzinfo is not None
+
+
+@given(st.text(max_size=40))
+def test_date_parser_never_raises_anything_but_value_error(value):
+    with contextlib.suppress(ValueError):
+        parse_datetime(value, UTC)

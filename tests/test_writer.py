@@ -1,0 +1,127 @@
+"""The writer: atomic, unchanged files untouched, stale files removed, strangers' files kept."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from syndicate.errors import BuildError
+from syndicate.model import Artifact
+from syndicate.writer import MANIFEST, TEMP_SUFFIX, Writer, build_lock, check_path
+
+
+def art(path: str, data: str) -> Artifact:
+    return Artifact(path, data.encode())
+
+
+def test_writes_files_with_mode_0644_and_reports(tmp_path):
+    out = tmp_path / "out"
+    old_umask = os.umask(0o077)
+    try:
+        report = Writer(out).commit([art("a/index.html", "A"), art("b.xml", "B")])
+    finally:
+        os.umask(old_umask)
+    assert report.written == ["a/index.html", "b.xml"]
+    assert (out / "a/index.html").read_text() == "A"
+    assert stat.S_IMODE((out / "b.xml").stat().st_mode) == 0o644
+    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
+
+
+def test_unchanged_files_are_not_rewritten_and_keep_their_mtime(tmp_path):
+    out = tmp_path / "out"
+    Writer(out).commit([art("a.html", "A"), art("b.html", "B")])
+    os.utime(out / "a.html", ns=(1_000_000_000, 1_000_000_000))
+    before = (out / "a.html").stat().st_mtime_ns
+    report = Writer(out).commit([art("a.html", "A"), art("b.html", "B2")])
+    assert report.unchanged == ["a.html"] and report.written == ["b.html"]
+    assert (out / "a.html").stat().st_mtime_ns == before
+
+
+def test_stale_files_are_removed_but_foreign_files_are_kept(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "CNAME").write_text("news.example.org")
+    Writer(out).commit([art("old/deep/page.html", "x"), art("keep.html", "k")])
+    report = Writer(out).commit([art("keep.html", "k")])
+    assert report.removed == ["old/deep/page.html"]
+    assert not (out / "old").exists(), "empty folders left by removed files go too"
+    assert (out / "CNAME").read_text() == "news.example.org"
+
+
+def test_unsafe_paths_and_duplicates_are_refused_before_anything_is_written(tmp_path):
+    out = tmp_path / "out"
+    for bad in ["../escape.html", "/etc/passwd", "a/../../b", "a\\b", "a\x00b", "", "a//b",
+                "CON", "x/aux.txt", MANIFEST, "c:/x"]:
+        with pytest.raises(BuildError):
+            Writer(out).commit([art("fine.html", "f"), art(bad, "x")])
+    with pytest.raises(BuildError, match=r'two outputs write "same\.html"'):
+        Writer(out).commit([art("same.html", "1"), art("same.html", "2")])
+    assert not out.exists() or not (out / "fine.html").exists()
+    assert not (tmp_path / "escape.html").exists()
+
+
+def test_symlinked_folder_inside_out_cannot_lead_outside(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, out / "world")
+    with pytest.raises(BuildError, match="outside"):
+        Writer(out).commit([art("world/index.html", "x")])
+    assert not list(elsewhere.iterdir())
+
+
+def test_a_corrupt_manifest_is_ignored_and_never_trusted(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("mine")
+    (out / MANIFEST).write_text('{"version": 1, "files": {"precious.txt": "nonsense"')
+    Writer(out).commit([art("a.html", "A")])
+    (out / MANIFEST).write_text('{"version": 1, "files": {"../../etc/passwd": ["x", 1, 1]}}')
+    report = Writer(out).commit([art("a.html", "A")])
+    assert report.removed == []
+    assert (out / "precious.txt").read_text() == "mine"
+
+
+def test_an_interrupted_build_is_finished_by_the_next(tmp_path):
+    out = tmp_path / "out"
+    Writer(out).commit([art("a.html", "A"), art("b.html", "B")])
+    # Simulate a build killed mid-write: a pending manifest and a leftover temporary file.
+    writer = Writer(out)
+    files, _ = writer.read_manifest()
+    writer._save_manifest({**files, "c.html": []}, pending=True)
+    (out / ("c.html" + TEMP_SUFFIX)).write_text("partial")
+    (out / "c.html").write_text("C")
+    report = Writer(out).commit([art("a.html", "A")])
+    assert sorted(report.removed) == ["b.html", "c.html"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "a.html"]
+
+
+def test_check_path_accepts_ordinary_paths():
+    for good in ["index.html", "world/2026/03/14/slug/index.html", "media/images/a b.jpg",
+                 "tag/x-1a2b/feed.xml"]:
+        assert check_path(good) is None
+
+
+def test_the_lock_makes_a_second_build_wait_or_fail(tmp_path):
+    out = tmp_path / "out"
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with build_lock(out, timeout=5):
+            entered.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    entered.wait(5)
+    with pytest.raises(BuildError, match="another build is writing"), build_lock(out, 0.2):
+        pass
+    release.set()
+    thread.join()
+    with build_lock(out, timeout=1):
+        pass
