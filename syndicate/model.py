@@ -75,6 +75,8 @@ class Article:
     tag_slugs: tuple[str, ...] = ()
     path: str = ""
     url: str = ""
+    # A digest of the record file's bytes: what incremental builds compare.
+    digest: str = ""
 
     @property
     def lead_image(self) -> Image | None:

@@ -6,6 +6,8 @@ rather than stopping the build. Nothing here trusts what a record says.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -107,7 +109,7 @@ def load_records(config: Config) -> LoadResult:
     media = MediaResolver(config)
     for path, shown in find_record_files(root, shown_root, result.problems):
         result.files_read += 1
-        data, problems = read_record_file(path, shown, root, config.content.max_file_bytes)
+        data, problems, digest = read_record_file(path, shown, config.content.max_file_bytes)
         result.problems.extend(problems)
         if data is None:
             continue
@@ -116,22 +118,24 @@ def load_records(config: Config) -> LoadResult:
                                          markdown=path.suffix == ".md")
         result.problems.extend(problems)
         if article is not None:
-            result.articles.append(article)
+            result.articles.append(dataclasses.replace(article, digest=digest))
     return result
 
 
-def read_record_file(path: Path, shown: str, root: Path,
-                     max_bytes: int) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Return the record's fields (with the Markdown body under "body") or the problems."""
+def read_record_file(path: Path, shown: str,
+                     max_bytes: int) -> tuple[dict[str, Any] | None, list[Problem], str]:
+    """Return the record's fields (with the Markdown body under "body") or the problems,
+    and a digest of the file's bytes."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
             return None, [Problem(shown, "", f"file is {size:,} bytes, over the limit of "
-                                  f"{max_bytes:,} ([content] max_file_bytes)")]
+                                  f"{max_bytes:,} ([content] max_file_bytes)")], ""
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(shown, "", f"cannot be read: {exc.strerror or exc}")]
-    return parse_record_bytes(raw, shown, markdown=path.suffix == ".md")
+        return None, [Problem(shown, "", f"cannot be read: {exc.strerror or exc}")], ""
+    data, problems = parse_record_bytes(raw, shown, markdown=path.suffix == ".md")
+    return data, problems, hashlib.sha256(raw).hexdigest()[:24]
 
 
 def parse_record_bytes(raw: bytes, shown: str,

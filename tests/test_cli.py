@@ -39,13 +39,15 @@ def test_build_summary_and_a_second_build_writes_nothing(mini_site):
     config = mini_site({"articles/a.json": GOOD})
     first = run("build", "--config", str(config))
     assert first.exit_code == 0, first.output
-    assert re.fullmatch(r"syndicate: 1 records read, 0 skipped, 0 drafts; 2 files written, "
-                        r"0 unchanged, 0 removed in \d+\.\d\d s\n", first.output)
     out = config.parent / "out"
     before = snapshot(out)
+    files = len([p for p in before if not p.startswith(".syndicate")])
+    assert files >= 2
+    assert re.fullmatch(rf"syndicate: 1 records read, 0 skipped, 0 drafts; {files} files "
+                        r"written, 0 unchanged, 0 removed in \d+\.\d\d s\n", first.output)
     second = run("build", "--config", str(config), "--json")
     data = json.loads(second.output)
-    assert data["written"] == 0 and data["unchanged"] == 2 and data["ok"] is True
+    assert data["written"] == 0 and data["unchanged"] == files and data["ok"] is True
     after = snapshot(out)
     assert {k: v for k, v in after.items() if k != MANIFEST} == \
         {k: v for k, v in before.items() if k != MANIFEST}
