@@ -25,8 +25,10 @@ from .model import Artifact
 
 MANIFEST = ".syndicate-manifest.json"
 LOCK = ".syndicate-lock"
-TEMP_SUFFIX = ".syndicate-tmp"
-RESERVED = {MANIFEST, LOCK}
+# Temporary files live in one folder of their own, so that a killed build never leaves a
+# partial file beside the real ones; the next build empties it.
+TEMP_DIR = ".syndicate-tmp"
+BOOKKEEPING_PREFIX = ".syndicate"
 _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
 
 
@@ -49,10 +51,8 @@ def check_path(path: str) -> str | None:
             return "has a segment longer than 255 bytes"
         if _WINDOWS_RESERVED.fullmatch(part):
             return f'uses the reserved name "{part}"'
-        if part.endswith(TEMP_SUFFIX):
-            return "ends like the writer's temporary files"
-    if path in RESERVED:
-        return "is the writer's own bookkeeping file"
+    if parts[0].startswith(BOOKKEEPING_PREFIX):
+        return "is reserved for the writer's own bookkeeping"
     return None
 
 
@@ -105,7 +105,9 @@ class Writer:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
+        self.temp_dir = out_dir / TEMP_DIR
         self._real_out = os.path.realpath(out_dir)
+        self._temp_count = 0
 
     def read_manifest(self) -> tuple[dict[str, list], bool]:
         """Return ({path: [hash, size, mtime_ns]}, whether the last build was interrupted)."""
@@ -126,7 +128,8 @@ class Writer:
         self._replace(self.out_dir / MANIFEST, body)
 
     def _replace(self, target: Path, data: bytes) -> None:
-        temp = target.with_name(target.name + TEMP_SUFFIX)
+        self._temp_count += 1
+        temp = self.temp_dir / f"{self._temp_count}.tmp"
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         try:
             os.fchmod(handle, 0o644)
@@ -152,9 +155,8 @@ class Writer:
         by_path = check_artifacts(artifacts)
         report = WriteReport()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        old, interrupted = self.read_manifest()
-        if interrupted:
-            self._sweep_temporary_files()
+        self._clear_temporary_files()
+        old, _ = self.read_manifest()
         new: dict[str, list] = {}
         self._save_manifest({**old, **{p: [] for p in by_path}}, pending=True)
         for path in sorted(by_path):
@@ -177,6 +179,7 @@ class Writer:
                 report.removed.append(path)
                 self._prune_empty_folders(target.parent)
         self._save_manifest(new, pending=False)
+        self._clear_temporary_files()
         return report
 
     @staticmethod
@@ -199,9 +202,10 @@ class Writer:
                 return
             folder = folder.parent
 
-    def _sweep_temporary_files(self) -> None:
-        for folder, _, files in os.walk(self.out_dir):
-            for name in files:
-                if name.endswith(TEMP_SUFFIX):
-                    with contextlib.suppress(OSError):
-                        os.unlink(os.path.join(folder, name))
+    def _clear_temporary_files(self) -> None:
+        if self.temp_dir.is_symlink() or self.temp_dir.is_file():
+            self.temp_dir.unlink()
+        self.temp_dir.mkdir(exist_ok=True)
+        for leftover in self.temp_dir.iterdir():
+            with contextlib.suppress(OSError):
+                leftover.unlink()

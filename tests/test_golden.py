@@ -10,14 +10,14 @@ import pytest
 from conftest import GOLDEN
 
 from syndicate.build import build
-from syndicate.writer import LOCK, MANIFEST
-
-BOOKKEEPING = {MANIFEST, LOCK}
+from syndicate.writer import BOOKKEEPING_PREFIX
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name not in BOOKKEEPING}
+    """Return every published file below `root` (the writer's bookkeeping left out)."""
+    return {path: p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not (path := p.relative_to(root).as_posix()).startswith(
+                BOOKKEEPING_PREFIX)}
 
 
 @pytest.mark.parametrize("name", ["basic"])

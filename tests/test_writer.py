@@ -10,7 +10,7 @@ import pytest
 
 from syndicate.errors import BuildError
 from syndicate.model import Artifact
-from syndicate.writer import MANIFEST, TEMP_SUFFIX, Writer, build_lock, check_path
+from syndicate.writer import MANIFEST, TEMP_DIR, Writer, build_lock, check_path
 
 
 def art(path: str, data: str) -> Artifact:
@@ -27,7 +27,7 @@ def test_writes_files_with_mode_0644_and_reports(tmp_path):
     assert report.written == ["a/index.html", "b.xml"]
     assert (out / "a/index.html").read_text() == "A"
     assert stat.S_IMODE((out / "b.xml").stat().st_mode) == 0o644
-    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
+    assert not list((out / TEMP_DIR).iterdir())
 
 
 def test_unchanged_files_are_not_rewritten_and_keep_their_mtime(tmp_path):
@@ -54,7 +54,7 @@ def test_stale_files_are_removed_but_foreign_files_are_kept(tmp_path):
 def test_unsafe_paths_and_duplicates_are_refused_before_anything_is_written(tmp_path):
     out = tmp_path / "out"
     for bad in ["../escape.html", "/etc/passwd", "a/../../b", "a\\b", "a\x00b", "", "a//b",
-                "CON", "x/aux.txt", MANIFEST, "c:/x"]:
+                "CON", "x/aux.txt", MANIFEST, "c:/x", f"{TEMP_DIR}/1.tmp"]:
         with pytest.raises(BuildError):
             Writer(out).commit([art("fine.html", "f"), art(bad, "x")])
     with pytest.raises(BuildError, match=r'two outputs write "same\.html"'):
@@ -93,11 +93,12 @@ def test_an_interrupted_build_is_finished_by_the_next(tmp_path):
     writer = Writer(out)
     files, _ = writer.read_manifest()
     writer._save_manifest({**files, "c.html": []}, pending=True)
-    (out / ("c.html" + TEMP_SUFFIX)).write_text("partial")
+    (out / TEMP_DIR / "7.tmp").write_text("partial")
     (out / "c.html").write_text("C")
     report = Writer(out).commit([art("a.html", "A")])
     assert sorted(report.removed) == ["b.html", "c.html"]
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "a.html"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, TEMP_DIR, "a.html"]
+    assert not list((out / TEMP_DIR).iterdir())
 
 
 def test_check_path_accepts_ordinary_paths():
