@@ -113,7 +113,7 @@ def _file_name(value: str) -> str | None:
 
 
 PERMALINK_FIELDS = {"section", "yyyy", "mm", "dd", "slug", "id"}
-OUTPUT_NAMES = ("sitemap",)
+OUTPUT_NAMES = ("sitemap", "pages")
 
 
 def _outputs(value: list[str]) -> str | None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # name -> module below syndicate.outputs; `[output] outputs` in config picks among them.
 REGISTRY = {
     "sitemap": "sitemap",
+    "pages": "pages",
 }
 # Outputs that run whatever the config says, because the others link to their files.
 ALWAYS = {"media": "media"}

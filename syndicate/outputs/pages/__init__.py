@@ -1,0 +1,236 @@
+"""Pages: the AMP-lite HTML site (docs: /work/shared/spec/amp-lite.md).
+
+Writes `index.html` (the home page: top stories, then the newest), one `index.html` per
+article at its permalink, and for every section, tag and author `{path}index.html`, with
+later pages at `{path}page/N/index.html`. Reads `[site]`, `[content] templates`,
+`[output]` (paths, and `outputs` to see whether feeds exist), `[pages] per_page`, `[feeds]`
+(file names and which feeds are written) and, through syndicate.rank, `[top]`, `[related]`
+and `[latest]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jinja2
+
+from ... import rank
+from ...model import Article, Artifact, Term
+from ...site import Site
+from ...stories import story_card
+from ...templating import environment, pick
+from ...templating import render as render_template
+from .. import RenderContext
+from . import head as heads
+from .markup import prepare_body, stylesheet
+from .views import (
+    LEAD_SIZES,
+    Card,
+    Group,
+    Linker,
+    LinkList,
+    Listing,
+    NavLink,
+    Pager,
+    card,
+    image_view,
+    link_card,
+)
+
+HTML_TYPE = "text/html; charset=utf-8"
+# AMP-lite point 12: the document, without images, stays under this many bytes.
+HTML_BUDGET = 100_000
+KIND_LABELS = {"section": "Section", "tag": "Topic", "author": "Author"}
+
+
+class PageMaker:
+    """Render every page of one site with one template environment and stylesheet."""
+
+    def __init__(self, site: Site, ctx: RenderContext) -> None:
+        self.site = site
+        self.ctx = ctx
+        templates = ctx.templates
+        if not isinstance(templates, jinja2.Environment):
+            templates = environment(site.config)
+            ctx.templates = templates
+        self.env: jinja2.Environment = templates
+        self.css = stylesheet(self.env, self._warn_site)
+        self.sections = {term.slug: term for term in site.sections}
+
+    def _warn_site(self, message: str) -> None:
+        self.ctx.warn("templates", message)
+
+    def chrome(self, href: Callable[[str], str], current: str = "",
+               state: str = "page") -> dict[str, object]:
+        """Return what the masthead and footer show on every page."""
+        site = self.site
+        return {
+            "title": site.config.site.title,
+            "description": site.config.site.description,
+            "publisher": heads.publisher_name(site),
+            "year": site.now.year,
+            "home_href": href(site.base_url),
+            "sections": tuple(NavLink(term.name, href(term.url),
+                                           state if term.url == current else "")
+                              for term in site.sections),
+        }
+
+    def page(self, template: jinja2.Template, path: str, where: str,
+             **context: object) -> Artifact:
+        html = render_template(template, where, lang=self.site.config.site.language,
+                               **context)
+        data = html.encode("utf-8")
+        if len(data) > HTML_BUDGET:
+            self.ctx.warn(where, f"{path} is {len(data)} bytes; AMP-lite pages stay under "
+                          f"{HTML_BUDGET}")
+        return Artifact(path, data, HTML_TYPE)
+
+    # Articles -------------------------------------------------------------------------
+
+    def article(self, article: Article) -> Artifact:
+        site = self.site
+        href = Linker(site, article.url)
+        story = story_card(site, article)
+        section_term = self.sections.get(article.section_slug)
+        related = LinkList("Related stories",
+                           tuple(link_card(site, a) for a in rank.related(site, article)))
+        latest = LinkList(f"Latest {article.section} News",
+                          tuple(link_card(site, a)
+                                for a in rank.latest_in_section(site, article)))
+        lead = image_view(article.lead_image, LEAD_SIZES) if article.lead_image else None
+        pictures = tuple(image_view(image, LEAD_SIZES) for image in article.images[1:])
+
+        def warn(message: str) -> None:
+            self.ctx.warn(article.source, message, "body")
+
+        head = heads.Head(
+            title=f"{article.title} – {site.config.site.title}",
+            description=article.summary,
+            canonical=article.canonical,
+            icon=heads.icon(site, href),
+            feeds=heads.feed_links(site, section_term),
+            meta=heads.article_meta(site, story),
+            json_ld=heads.article_json_ld(site, story, article.images),
+            css=self.css,
+        )
+        template = pick(self.env, [f"article-{article.section_slug}.html", "article.html"])
+        return self.page(template, article.path, article.source, head=head, href=href,
+                         chrome=self.chrome(href, section_term.url if section_term else "", "true"),
+                         story=story, lead=lead, pictures=pictures,
+                         body=prepare_body(article.body_html, href, warn),
+                         related=related, latest=latest)
+
+    # Lists ----------------------------------------------------------------------------
+
+    def listing_page(self, template: jinja2.Template, *, path: str, url: str, title: str,
+                     description: str, listing: Listing, term: Term | None = None,
+                     prev_url: str = "", next_url: str = "") -> Artifact:
+        site = self.site
+        href = Linker(site, url)
+        first = next((c for g in listing.groups for c in g.cards), None)
+        image = first.story.image if first is not None else None
+        head = heads.Head(
+            title=title, description=description, canonical=url, icon=heads.icon(site, href),
+            feeds=heads.feed_links(site, term),
+            meta=heads.list_meta(site, title, description, url, image),
+            json_ld=heads.list_json_ld(site, listing, url, description),
+            css=self.css, prev_url=prev_url, next_url=next_url,
+        )
+        current = term.url if term is not None and term.kind == "section" else ""
+        return self.page(template, path, f"{path}", head=head, href=href,
+                         chrome=self.chrome(href, current, "page" if url == current else "true"),
+                         listing=listing)
+
+    def home(self) -> Artifact:
+        site = self.site
+        per_page = site.config.pages.per_page
+        top = rank.top_stories(site)
+        shown = {a.id for a in top}
+        newest = [a for a in site.articles if a.id not in shown][:per_page]
+        groups = []
+        if top:
+            groups.append(Group("Top stories", _cards(site, top, lead=True)))
+        if newest:
+            groups.append(Group("Latest news", _cards(site, newest, lead=not top)))
+        title = site.config.site.title
+        description = site.config.site.description or f"The latest news from {title}."
+        listing = Listing(heading=title, label="", intro="", groups=tuple(groups))
+        template = pick(self.env, ["home.html", "list.html"])
+        return self.listing_page(template, path="index.html", url=site.base_url, title=title,
+                                 description=description, listing=listing)
+
+    def term_pages(self, term: Term) -> list[Artifact]:
+        site = self.site
+        per_page = site.config.pages.per_page
+        chunks = [term.articles[i:i + per_page] for i in range(0, len(term.articles), per_page)]
+        urls = [page_url(site, term, number) for number in range(1, len(chunks) + 1)]
+        template = pick(self.env, [f"list-{term.kind}-{term.slug}.html",
+                                   f"list-{term.kind}.html", "list.html"])
+        title = site.config.site.title
+        description = {
+            "section": f"The latest {term.name} news from {title}.",
+            "tag": f"Stories about {term.name} from {title}.",
+            "author": f"Stories by {term.name} for {title}.",
+        }[term.kind]
+        artifacts = []
+        for number, chunk in enumerate(chunks, 1):
+            pager = None
+            if len(chunks) > 1:
+                pager = Pager(number, len(chunks),
+                              newer=urls[number - 2] if number > 1 else "",
+                              older=urls[number] if number < len(chunks) else "")
+            heading = term.name
+            page_title = f"{term.name} – {title}"
+            if number > 1:
+                page_title = f"{term.name} – page {number} – {title}"
+            listing = Listing(heading=heading, label=KIND_LABELS[term.kind], intro="",
+                              groups=(Group(_group_heading(term, number),
+                                            _cards(site, chunk, lead=number == 1)),),
+                              pager=pager)
+            artifacts.append(self.listing_page(
+                template, path=page_path(site, term, number), url=urls[number - 1],
+                title=page_title, description=description, listing=listing, term=term,
+                prev_url=pager.newer if pager else "", next_url=pager.older if pager else ""))
+        return artifacts
+
+
+def _group_heading(term: Term, number: int) -> str:
+    words = {"section": "Latest stories", "tag": "Stories", "author": "Stories"}[term.kind]
+    return words if number == 1 else f"{words}, page {number}"
+
+
+def _cards(site: Site, articles: Sequence[Article], *, lead: bool) -> tuple[Card, ...]:
+    return tuple(card(site, article, lead=lead and index == 0)
+                 for index, article in enumerate(articles))
+
+
+def page_path(site: Site, term: Term, number: int) -> str:
+    """Return the file of page `number` of a term: `world/index.html`, `world/page/2/...`."""
+    folder = term.path.lstrip("/")
+    return folder + ("index.html" if number == 1 else f"page/{number}/index.html")
+
+
+def page_url(site: Site, term: Term, number: int) -> str:
+    return term.url if number == 1 else site.url(f"{term.path}page/{number}/")
+
+
+def render(site: Site, ctx: RenderContext) -> list[Artifact]:
+    maker = PageMaker(site, ctx)
+    artifacts = [maker.article(article) for article in site.articles]
+    artifacts.append(maker.home())
+    for kind in ("section", "tag", "author"):
+        for term in site.terms(kind):
+            artifacts.extend(maker.term_pages(term))
+    return _unique(artifacts, ctx)
+
+
+def _unique(artifacts: list[Artifact], ctx: RenderContext) -> list[Artifact]:
+    """Keep the first page written to each path (articles, then home, then term pages)."""
+    seen: dict[str, Artifact] = {}
+    for artifact in artifacts:
+        if artifact.path in seen:
+            ctx.warn("[output]", f'two pages would be written to "{artifact.path}"; kept the '
+                     "first")
+            continue
+        seen[artifact.path] = artifact
+    return list(seen.values())
