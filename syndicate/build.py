@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
-from .outputs import RenderContext, render_outputs
+from .outputs import RenderContext, archived, render_outputs
 from .records import load_records
 from .site import Site, build_site
 from .writer import Writer, WriteReport, build_lock
@@ -87,5 +88,53 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
         raise RecordError(loaded.problems)
     out = loaded.config.out_dir
     with build_lock(out, loaded.config.output.lock_timeout):
-        report = Writer(out).commit(artifacts)
+        report = Writer(out).commit(artifacts, keep=archived(loaded.config.output.outputs))
     return BuildResult(loaded, report)
+
+
+@dataclass
+class DigestResult:
+    """What `syndicate digest` did; `day` is None when the site has no articles at all."""
+
+    loaded: Loaded
+    day: date | None
+    report: WriteReport = field(default_factory=WriteReport)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.loaded.problems
+
+    @property
+    def empty(self) -> bool:
+        """Whether the day had no new stories, so that nothing was written."""
+        return not (self.report.written or self.report.unchanged)
+
+
+def write_digest(config_path: Path | str, *, day: date | str | None = None,
+                 out_dir: str | None = None, strict: bool = False,
+                 environ: Mapping[str, str] = os.environ,
+                 on_loaded: Callable[[Loaded], None] | None = None) -> DigestResult:
+    """Write the digest for `day` to out/digest/ through the writer, adding its files and
+    removing none. `day` defaults to the digest `build` writes; "today" is the wall clock's
+    date in the site's zone. A day with no new stories writes nothing."""
+    from .outputs.digest import OPTION, render, resolve_day
+
+    loaded = load(config_path, out_dir=out_dir, environ=environ)
+    if on_loaded:
+        on_loaded(loaded)
+    if strict and strict_failures(loaded.problems):
+        raise RecordError(loaded.problems)
+    chosen = resolve_day(loaded.site, day)
+    if chosen is None:
+        return DigestResult(loaded, None)
+    ctx = RenderContext(options={OPTION: chosen})
+    artifacts = render(loaded.site, ctx)
+    loaded.problems.extend(ctx.problems)
+    if strict and ctx.problems:
+        raise RecordError(loaded.problems)
+    if not artifacts:
+        return DigestResult(loaded, chosen)
+    out = loaded.config.out_dir
+    with build_lock(out, loaded.config.output.lock_timeout):
+        report = Writer(out).commit(artifacts, keep=lambda path: True)
+    return DigestResult(loaded, chosen, report)

@@ -1,28 +1,32 @@
 """The `syndicate` command. Each command loads the config and calls one library function.
 
-Exit codes: 0 done; 1 failed (or problems found under --strict); 2 usage error.
+Exit codes: 0 done; 1 failed (or problems found under --strict); 2 usage error;
+3 `syndicate digest` found no new stories for the day, so it wrote nothing (EXIT_NO_NEWS).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
 import click
 
 from . import __version__
-from .build import BuildResult, Loaded, build, load, visible
+from .build import BuildResult, Loaded, build, load, visible, write_digest
 from .errors import ConfigError, Problem, RecordError, SyndicateError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_NO_NEWS = 3
 
 config_option = click.option(
     "--config", "config_path", default="config.toml", show_default=True,
@@ -242,6 +246,69 @@ def import_command(source: str, to_dir: str, source_format: str, force: bool,
             click.echo(result.summary_line())
     if result.refused:
         sys.exit(EXIT_FAILED)
+
+
+class DigestDay(click.ParamType):
+    """A digest date: YYYY-MM-DD, or "today" (the wall clock, in the site's time zone)."""
+
+    name = "YYYY-MM-DD|today"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> date | str:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if text.lower() == "today":
+            return "today"
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            self.fail(f'"{value}" is not a date as YYYY-MM-DD, or "today"', param, ctx)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f'"{value}" is not a real date (YYYY-MM-DD)', param, ctx)
+
+
+@main.command("digest")
+@click.option("--date", "day", type=DigestDay(), default=None, metavar="YYYY-MM-DD|today",
+              help="The digest's date (YYYY-MM-DD), or \"today\" by the wall clock. "
+                   "Default: the next send after the newest article, as `build` writes it.")
+@config_option
+@out_option
+@strict_option
+@quiet_option
+@handle_errors
+def digest_command(day: date | str | None, config_path: str, out_dir: str | None,
+                   strict: bool, quiet: bool) -> None:
+    """Write the e-mail digest for one day: digest/D.html, D.txt and D.eml in the output
+    folder, adding to it and removing nothing.
+
+    The digest for D holds the top stories published in the [digest] window_hours before
+    [digest] send_at on D. Exit code 3 (and no files) when that window has no stories.
+    """
+    shown: list[Problem] = []
+
+    def report_problems(loaded: Loaded) -> None:
+        shown.extend(visible(loaded.problems, strict=strict))
+        print_problems(shown)
+
+    try:
+        result = write_digest(config_path, day=day, out_dir=out_dir, strict=strict,
+                              on_loaded=report_problems)
+    except RecordError as exc:
+        print_problems([p for p in exc.problems if p not in shown])
+        raise click.ClickException(f"{exc!s}; nothing was written") from None
+    print_problems([p for p in visible(result.problems, strict=strict) if p not in shown])
+    if result.empty:
+        when = result.day.isoformat() if result.day else "this site (no articles)"
+        if not quiet:
+            click.echo(f"syndicate: no new stories for the digest of {when}; nothing written")
+        raise click.exceptions.Exit(EXIT_NO_NEWS)
+    if not quiet:
+        files = result.report.written + result.report.unchanged
+        eml = next((path for path in files if path.endswith(".eml")), files[0])
+        click.echo(f"syndicate: digest for {result.day}: {result.loaded.config.out_dir / eml} "
+                   f"({len(result.report.written)} files written, "
+                   f"{len(result.report.unchanged)} unchanged)")
 
 
 def _problem_json(problem: Problem) -> dict[str, str]:

@@ -7,6 +7,7 @@ The schema is the dataclasses below; each field's `doc` is also the config refer
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import re
 import sys
@@ -15,6 +16,9 @@ import typing
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -112,8 +116,39 @@ def _file_name(value: str) -> str | None:
     return None
 
 
+def _mailbox(value: str) -> str | None:
+    """Accept "Name <user@example.org>" or "user@example.org"; empty means the default."""
+    if not value:
+        return None
+    name, addr = parseaddr(value)
+    try:
+        valid = "@" in addr and bool(Address(display_name=name, addr_spec=addr).domain)
+    except (ValueError, IndexError, HeaderParseError):
+        valid = False
+    return None if valid else f'"{value}" is not an e-mail address like "News <news@example.org>"'
+
+
+def _required_mailbox(value: str) -> str | None:
+    return _mailbox(value) if value else "must not be empty"
+
+
+def _mailto(value: str) -> str | None:
+    address = value.removeprefix("mailto:").split("?", 1)[0]
+    return _mailbox(address) if value else None
+
+
+def _subject(value: str) -> str | None:
+    try:
+        value.format(site="Site", date=datetime.date(2026, 1, 31), lead="Lead")
+    except KeyError as exc:
+        return f"unknown placeholder {{{exc.args[0]}}}; use {{site}}, {{date}} or {{lead}}"
+    except (ValueError, IndexError, AttributeError, TypeError) as exc:
+        return f"is not a valid template ({exc}); use {{site}}, {{date}} or {{lead}}"
+    return None
+
+
 PERMALINK_FIELDS = {"section", "yyyy", "mm", "dd", "slug", "id"}
-OUTPUT_NAMES = ("sitemap", "pages")
+OUTPUT_NAMES = ("sitemap", "pages", "digest")
 
 
 def _outputs(value: list[str]) -> str | None:
@@ -238,17 +273,19 @@ class DigestConfig:
     count: int = opt(8, "Top stories in the digest.", _positive)
     related_count: int = opt(3, "Related stories under each top story.", _non_negative)
     subject: str = opt("{site}: top stories for {date:%A %-d %B %Y}",
-                       "Subject template: {site}, {date}, {lead} (the lead headline).")
+                       "Subject template: {site}, {date}, {lead} (the lead headline).", _subject)
     from_address: str = opt("", 'From, e.g. "The Courier <news@example.org>"; default: '
-                                "newsletter@ the site's domain.")
-    to: str = opt("subscriber@example.invalid", "To; `syndicate send` replaces it per recipient.")
-    reply_to: str = opt("", "Reply-To; empty: none.")
+                                "newsletter@ the site's domain.", _mailbox)
+    to: str = opt("subscriber@example.invalid", "To; `syndicate send` replaces it per recipient.",
+                  _required_mailbox)
+    reply_to: str = opt("", "Reply-To; empty: none.", _mailbox)
     tracking: dict[str, str] = opt(
         {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "digest-{date}"},
         "Query parameters added to every link; {date} is the digest date.")
     unsubscribe_url: str = opt("", "One-click unsubscribe URL (https); default: base_url + "
                                    "unsubscribe.", _optional_http_url)
-    unsubscribe_mailto: str = opt("", "Unsubscribe address; default: unsubscribe@ the domain.")
+    unsubscribe_mailto: str = opt("", "Unsubscribe address; default: unsubscribe@ the domain.",
+                                  _mailto)
     warn_bytes: int = opt(90_000, "Warn when the HTML part is larger.", _positive)
     max_bytes: int = opt(102_000, "Drop stories until the HTML part is smaller (Gmail clips).",
                          _positive)

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,8 +150,14 @@ class Writer:
             target.unlink()
         return target
 
-    def commit(self, artifacts: Iterable[Artifact]) -> WriteReport:
-        """Write every artifact, skipping unchanged ones, then remove stale files."""
+    def commit(self, artifacts: Iterable[Artifact],
+               keep: Callable[[str], bool] | None = None) -> WriteReport:
+        """Write every artifact, skipping unchanged ones, then remove stale files.
+
+        A file written before that no artifact names now is stale, unless `keep(path)` is
+        true: then it stays, and stays in the manifest (an archive such as past digests, or
+        a partial commit such as `syndicate digest` that adds files and replaces no build).
+        """
         by_path = check_artifacts(artifacts)
         report = WriteReport()
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -173,6 +179,10 @@ class Writer:
             stat = target.stat()
             new[path] = [hashed, stat.st_size, stat.st_mtime_ns]
         for path in sorted(set(old) - set(new)):
+            if keep is not None and keep(path):
+                if (self.out_dir / path).is_file():
+                    new[path] = old[path]
+                continue
             target = self.out_dir / path
             if target.is_file() and not target.is_symlink():
                 target.unlink()

@@ -20,9 +20,19 @@ if TYPE_CHECKING:
 REGISTRY = {
     "sitemap": "sitemap",
     "pages": "pages",
+    "digest": "digest",
 }
 # Outputs that run whatever the config says, because the others link to their files.
 ALWAYS = {"media": "media"}
+# Outputs whose earlier files later builds keep (an archive grows): name -> path prefix.
+# A build writes the latest digest; the digests of earlier days stay in out/digest/.
+ARCHIVES = {"digest": "digest/"}
+
+
+def archived(names: list[str]) -> Callable[[str], bool]:
+    """Return whether a stale file belongs to the archive of one of the outputs `names`."""
+    prefixes = tuple(prefix for name, prefix in ARCHIVES.items() if name in names)
+    return lambda path: path.startswith(prefixes)
 
 
 @dataclass

@@ -1,0 +1,111 @@
+"""The daily e-mail digest: `digest/D.html` (CSS inlined), `digest/D.txt` (plain text) and
+`digest/D.eml` (multipart/alternative, ready to send), for one date D in the site's zone.
+
+The digest for D covers the articles published in the `[digest] window_hours` before
+`[digest] send_at` on D: up to `[digest] count` top stories (`rank.top_stories`, with
+`[top]` weights), each with up to `[digest] related_count` related stories (`rank.related`).
+D is `ctx.options["digest_date"]` when given (`syndicate digest --date`), else the day of the
+next send after the newest article (see `schedule.latest_day`). A day with no new stories
+gives no files. When the HTML would reach `[digest] max_bytes`, the lowest-ranked stories
+are dropped until it fits, with a warning; above `[digest] warn_bytes` it warns too (so
+`--strict` fails). Reads `[digest]`, `[site]`, `[top]`, `[related]` and `[content] templates`.
+Earlier digests are an archive: later builds keep them (see `outputs.ARCHIVES`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import jinja2
+
+from ...errors import BuildError
+from ...model import Artifact
+from ...site import Site
+from ...templating import environment
+from .. import RenderContext
+from .compose import Plan, Rendered, plan, render_parts
+from .message import build_message, envelope
+from .schedule import latest_day, wall_clock_today
+
+FOLDER = "digest/"
+OPTION = "digest_date"
+
+
+def render(site: Site, ctx: RenderContext) -> list[Artifact]:
+    day = ctx.options.get(OPTION) or latest_day(site)
+    if not isinstance(day, date):
+        return []
+    return render_day(site, ctx, day)
+
+
+def resolve_day(site: Site, day: date | str | None) -> date | None:
+    """Return the digest date: `day` itself, the latest digest's for None (None when there
+    are no articles), or the wall clock's date in the site's zone for "today"."""
+    if day is None:
+        return latest_day(site)
+    if day == "today":
+        return wall_clock_today(site)
+    if isinstance(day, date):
+        return day
+    raise ValueError(f"not a digest date: {day!r}")
+
+
+def render_day(site: Site, ctx: RenderContext, day: date) -> list[Artifact]:
+    """Return the digest files for `day`, or nothing when it has no new stories."""
+    digest = plan(site, day)
+    if not digest.entries:
+        return []
+    env = ctx.templates if isinstance(ctx.templates, jinja2.Environment) else None
+    rendered = fit(site, ctx, env or environment(site.config), digest)
+    html = rendered.html.encode("utf-8")
+    config = site.config.digest
+    name = f"{FOLDER}{day.isoformat()}"
+    if len(html) > config.warn_bytes:
+        ctx.warn(f"{name}.html", f"the HTML part is {len(html):,} bytes, over "
+                 f"{config.warn_bytes:,}; Gmail clips messages at about 102 KB",
+                 "[digest] warn_bytes")
+    unsubscribe = envelope(site).unsubscribe_url
+    if not unsubscribe.startswith("https://"):
+        ctx.warn(site.config.source, f'"{unsubscribe}" is not https, which one-click '
+                 "unsubscribe (RFC 8058) requires", "[digest] unsubscribe_url")
+    eml = build_message(site, day=day, sent=digest.sent, subject=rendered.subject,
+                        text=rendered.text, html=rendered.html,
+                        story_ids=[s.id for s in rendered.stories])
+    return [
+        Artifact(f"{name}.html", html, "text/html; charset=utf-8"),
+        Artifact(f"{name}.txt", rendered.text.encode("utf-8"), "text/plain; charset=utf-8"),
+        Artifact(f"{name}.eml", eml, "message/rfc822"),
+    ]
+
+
+def fit(site: Site, ctx: RenderContext, env: jinja2.Environment, digest: Plan) -> Rendered:
+    """Render with as many stories as fit under `[digest] max_bytes`, best ranked first."""
+    limit = site.config.digest.max_bytes
+    unsubscribe = envelope(site).unsubscribe_url
+    total = len(digest.entries)
+
+    def attempt(count: int) -> tuple[Rendered, bool]:
+        rendered = render_parts(site, env, digest, count, unsubscribe)
+        return rendered, len(rendered.html.encode("utf-8")) < limit
+
+    best, fits = attempt(total)
+    if fits:
+        return best
+    full_size = len(best.html.encode("utf-8"))
+    # The size grows with every story, so the largest count that fits is found by bisection.
+    low, high, kept = 0, total, None
+    while high - low > 1:
+        middle = (low + high) // 2
+        rendered, fits = attempt(middle)
+        if fits:
+            low, kept = middle, rendered
+        else:
+            high = middle
+    where = f"{FOLDER}{digest.day.isoformat()}.html"
+    if kept is None:
+        raise BuildError(f"{where}: even with one story the HTML part is at least "
+                         f"[digest] max_bytes ({limit:,} bytes); raise it")
+    ctx.warn(where, f"with all {total} stories the HTML part would be {full_size:,} bytes; "
+             f"the {total - low} lowest-ranked were left out to stay under {limit:,}",
+             "[digest] max_bytes")
+    return kept
