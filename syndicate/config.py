@@ -147,8 +147,22 @@ def _subject(value: str) -> str | None:
     return None
 
 
+def _tag_authority(value: str) -> str | None:
+    # RFC 4151: a lower-case DNS name or e-mail address, a comma, and YYYY[-MM[-DD]].
+    if value and not re.fullmatch(r"([a-z0-9._-]+@)?[a-z0-9.-]+,\d{4}(-\d{2}(-\d{2})?)?", value):
+        return f'"{value}" is not a tag: authority such as "example.org,2026"'
+    return None
+
+
+def _feed_formats(value: list[str]) -> str | None:
+    unknown = [name for name in value if name not in ("rss", "atom", "json")]
+    if unknown:
+        return f'unknown feed format "{unknown[0]}"; choose from rss, atom, json'
+    return None
+
+
 PERMALINK_FIELDS = {"section", "yyyy", "mm", "dd", "slug", "id"}
-OUTPUT_NAMES = ("sitemap", "pages", "digest")
+OUTPUT_NAMES = ("sitemap", "pages", "digest", "feeds")
 
 
 def _outputs(value: list[str]) -> str | None:
@@ -219,7 +233,11 @@ class FeedsConfig:
     id_scheme: Literal["tag", "url", "id"] = opt(
         "tag", 'Entry ids: "tag" (RFC 4151 from the record id), "url", or "id" as it is.')
     tag_authority: str = opt("", 'Authority for tag: ids, e.g. "example.org,2026"; default: '
-                                 "the base URL's host and the oldest article's year.")
+                                 'the base URL\'s host and the fixed date 2000 ("example.org,'
+                                 '2000"), so ids never change as articles come and go.',
+                             _tag_authority)
+    formats: list[str] = opt(["rss", "atom", "json"], 'Feed formats written: "rss", "atom", '
+                             '"json".', _feed_formats)
     ttl: int = opt(30, "RSS <ttl> in minutes.", _positive)
     update_period: Literal["hourly", "daily", "weekly", "monthly", "yearly"] = opt(
         "hourly", "sy:updatePeriod.")

@@ -21,6 +21,7 @@ REGISTRY = {
     "sitemap": "sitemap",
     "pages": "pages",
     "digest": "digest",
+    "feeds": "feeds",
 }
 # Outputs that run whatever the config says, because the others link to their files.
 ALWAYS = {"media": "media"}

@@ -1,0 +1,25 @@
+"""Atom 1.0 documents, through the feedgen wrapper in `feedxml`.
+
+Feed: id, title, subtitle, updated (the newest entry's update), author (the publisher),
+`link rel="self"` and `rel="alternate"`, RFC 5005 archive links, logo and icon. Entries: id,
+title, updated, published, author/name, `link rel="alternate"` (and `rel="enclosure"` for
+the lead picture), `summary type="text"`, `content type="html"`, `category term` and
+media:content. Reads `[feeds] atom, stylesheet` and `[site]`.
+"""
+
+from __future__ import annotations
+
+from ..site import Site
+from .feedmodel import FeedPage
+from .feedxml import EntryCache, assemble, base_generator, stylesheet_href
+
+CLOSING = b"</feed>\n"
+
+
+def document(site: Site, page: FeedPage, cache: EntryCache) -> bytes:
+    """Return one Atom document: the page's articles, newest first."""
+    items = [cache.models(article) for article in page.articles]
+    fg = base_generator(site, page, "atom", items)
+    head = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    entries = [cache.fragment("atom", article) for article in page.articles]
+    return assemble(head, CLOSING, entries, stylesheet_href(site))

@@ -1,0 +1,203 @@
+"""The feedgen wrapper shared by the RSS and Atom writers.
+
+feedgen 1.0.0 builds every element, but it has traps, each defused here:
+- it stamps `updated`/`lastBuildDate` with the wall clock: `base_generator` sets them from
+  the newest item, and every entry's `updated` is set explicitly;
+- `add_entry()` prepends: entries are never added to a generator at all (see below);
+- naive datetimes and XML-invalid characters raise: the model is UTC and scrubbed;
+- the RSS channel `<link>` is the last `link()` call: the alternate link is added last;
+- Atom entry links lose `rel` and `type` (feedgen issue #135): `atom_entry_element` puts
+  them back;
+- `content:encoded` appears only beside a description: every entry has both;
+- RSS `<author>` needs an e-mail address: bylines go to `dc:creator`.
+
+For speed, each article's feedgen entry is built once per render and serialised once per
+format (`EntryCache`); a document is feedgen's channel or feed head with those serialised
+entries spliced in, byte for byte what lxml would write for the whole tree.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from feedgen.entry import FeedEntry
+from feedgen.ext.dc import DcEntryExtension, DcExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from .. import __version__
+from ..model import Article
+from ..site import Site
+from ..text import clean_line
+from .feedext import (
+    ATOM_NS,
+    CONTENT_NS,
+    DC_NS,
+    MEDIA_NS,
+    CaptionedMediaEntryExtension,
+    HistoryExtension,
+    MediaExtension,
+)
+from .feedmodel import MEDIA_TYPES, FeedItem, FeedPage, ItemModels, file_path, page_updated
+
+RSS_DOCS = "https://www.rssboard.org/rss-specification"
+# The namespaces a serialised entry may use; the document roots declare the same prefixes.
+RSS_ENTRY_NSMAP = {"atom": ATOM_NS, "content": CONTENT_NS, "dc": DC_NS, "media": MEDIA_NS}
+ATOM_ENTRY_NSMAP = {"media": MEDIA_NS}
+
+
+def new_entry(item: FeedItem) -> FeedEntry:
+    """Return a feedgen entry for `item`, good for both RSS and Atom."""
+    entry = FeedEntry()
+    entry.register_extension("media", CaptionedMediaEntryExtension, atom=True, rss=True)
+    entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
+    entry.title(item.title)
+    entry.guid(item.id, permalink=item.permalink)
+    entry.link(href=item.url, rel="alternate", type="text/html")
+    entry.summary(item.summary, type="text")
+    entry.content(item.content_html, type="html")
+    entry.published(item.published)
+    entry.updated(item.updated)
+    entry.author([{"name": a.name, "uri": a.url} for a in item.authors])
+    entry.dc.dc_creator([a.name for a in item.authors])
+    entry.category([{"term": name} for name in item.categories])
+    image = item.image
+    if image is not None:
+        entry.enclosure(image.url, str(image.length), image.media_type)
+        content = {"url": image.url, "medium": "image", "type": image.media_type}
+        if image.width and image.height:
+            content.update(width=str(image.width), height=str(image.height))
+        if image.length:
+            content["fileSize"] = str(image.length)
+        entry.media.content(content, group=None)
+        thumbnail = {"url": image.thumbnail_url}
+        if image.thumbnail_width and image.thumbnail_height:
+            thumbnail.update(width=str(image.thumbnail_width),
+                             height=str(image.thumbnail_height))
+        entry.media.thumbnail(thumbnail, group=None)
+        entry.media.caption(image.url, image.caption, image.credit)
+    return entry
+
+
+def atom_entry_element(entry: FeedEntry) -> etree._Element:
+    """Return feedgen's Atom entry with the `rel`, `type` and `length` it drops put back."""
+    element = entry.atom_entry()
+    for node, spec in zip(element.findall("link"), entry.link(), strict=True):
+        for key in ("rel", "type", "hreflang", "title"):
+            if spec.get(key):
+                node.set(key, spec[key])
+        if spec.get("length") and spec["length"] != "0":
+            node.set("length", spec["length"])
+    return element
+
+
+def _pretty(root: etree._Element) -> bytes:
+    return etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+
+
+def _slice(document: bytes, tag: bytes, indent: bytes) -> bytes:
+    """Cut the one pretty-printed `<tag>` element, with its indentation, out of `document`."""
+    start = document.index(indent + b"<" + tag + b">")
+    closing = indent + b"</" + tag + b">\n"
+    return document[start : document.rindex(closing) + len(closing)]
+
+
+class EntryCache:
+    """Each article's feedgen entry, and its serialised `<item>` and `<entry>`, built once."""
+
+    def __init__(self, models: ItemModels) -> None:
+        self.models = models
+        self._entries: dict[str, FeedEntry] = {}
+        self._fragments: dict[tuple[str, str], bytes] = {}
+
+    def entry(self, article: Article) -> FeedEntry:
+        entry = self._entries.get(article.id)
+        if entry is None:
+            entry = self._entries[article.id] = new_entry(self.models(article))
+        return entry
+
+    def fragment(self, fmt: str, article: Article) -> bytes:
+        key = (fmt, article.id)
+        data = self._fragments.get(key)
+        if data is None:
+            data = self._fragments[key] = self._serialise(fmt, self.entry(article))
+        return data
+
+    @staticmethod
+    def _serialise(fmt: str, entry: FeedEntry) -> bytes:
+        if fmt == "rss":
+            root = etree.Element("rss", nsmap=RSS_ENTRY_NSMAP)
+            etree.SubElement(root, "channel").append(entry.rss_entry())
+            return _slice(_pretty(root), b"item", b"    ")
+        root = etree.Element("feed", nsmap=ATOM_ENTRY_NSMAP)
+        root.append(atom_entry_element(entry))
+        return _slice(_pretty(root), b"entry", b"  ")
+
+
+def base_generator(site: Site, page: FeedPage, fmt: str, items: list[FeedItem]) -> FeedGenerator:
+    """Return a generator holding a document's head: everything but the entries.
+
+    Links are added self first and alternate last, because feedgen's RSS channel `<link>` is
+    whatever `link()` saw last.
+    """
+    config = site.config
+    feed = page.feed
+    file_name = {"rss": config.feeds.rss, "atom": config.feeds.atom}[fmt]
+    media_type = MEDIA_TYPES[fmt]
+    fg = FeedGenerator()
+    fg.register_extension("media", MediaExtension, None, atom=True, rss=True)
+    fg.register_extension("dc", DcExtension, None, atom=False, rss=True)
+    fg.id(feed.id)
+    fg.title(feed.title)
+    fg.description(feed.description)
+    fg.language(config.site.language)
+    fg.generator("syndicate", version=__version__)
+    fg.docs(RSS_DOCS)
+    fg.updated(page_updated(page, items, site.now))
+    fg.author(name=clean_line(config.site.publisher or config.site.title), uri=site.base_url)
+    if site.logo is not None:
+        fg.logo(site.logo.url)
+    if site.favicon is not None:
+        fg.icon(site.favicon.url)
+    fg.link(href=site.url(file_path(feed, file_name, page.number)), rel="self", type=media_type)
+    archive_links = []
+    if page.is_archive:
+        archive_links.append(("current", 0))
+    if page.older:
+        archive_links.append(("prev-archive", page.older))
+    if page.newer:
+        archive_links.append(("next-archive", page.newer))
+    if archive_links:
+        fg.register_extension("history", HistoryExtension, None, atom=True, rss=True)
+        for rel, number in archive_links:
+            href = site.url(file_path(feed, file_name, number))
+            if fmt == "rss":
+                fg.history.link(rel, href, media_type)
+            else:
+                fg.link(href=href, rel=rel, type=media_type)
+        # RFC 5005 archives are marked; an archive with no neighbour is left unmarked,
+        # because Atom validators take a marked archive without prev/next as incomplete.
+        if page.is_archive and (page.older or page.newer):
+            fg.history.mark_archive()
+    fg.link(href=feed.page_url, rel="alternate", type="text/html")
+    return fg
+
+
+def assemble(head: bytes, closing: bytes, entries: list[bytes], stylesheet: str) -> bytes:
+    """Splice serialised entries into a document head before `closing`, and link the
+    XSLT stylesheet (if any) right after the XML declaration."""
+    if not head.endswith(closing):  # pragma: no cover - a feedgen upgrade changed its output
+        raise RuntimeError("unexpected feedgen output: cannot place the entries")
+    document = head[: -len(closing)] + b"".join(entries) + closing
+    if stylesheet:
+        declaration, _, rest = document.partition(b"\n")
+        pi = f'<?xml-stylesheet type="text/xsl" href="{stylesheet}"?>'.encode()
+        document = declaration + b"\n" + pi + b"\n" + rest
+    return document
+
+
+def stylesheet_href(site: Site) -> str:
+    """Return the site-absolute path of the XSLT stylesheet, or "" when it is switched off."""
+    if not site.config.feeds.stylesheet:
+        return ""
+    return urlsplit(site.url("feed.xsl")).path

@@ -1,0 +1,90 @@
+"""JSON Feed 1.1 documents, as plain JSON from the same model as RSS and Atom.
+
+Top level: version, title, home_page_url, feed_url, description, language, favicon,
+authors, and `next_url` to the next older RFC 5005-style archive page. Items: id, url, title,
+content_html, summary, image, date_published, date_modified, authors, tags. Keys keep a
+fixed order and each item is serialised once per render (`JsonCache`). Reads `[feeds] json`
+and `[site]`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import Article
+from ..site import Site
+from ..text import clean_line
+from ..xmlutil import w3c_datetime
+from .feedmodel import FeedItem, FeedPage, ItemModels, file_path
+
+VERSION = "https://jsonfeed.org/version/1.1"
+INDENT = 2
+
+
+def item_object(item: FeedItem) -> dict[str, Any]:
+    """Return the JSON Feed item for `item`."""
+    data: dict[str, Any] = {
+        "id": item.id,
+        "url": item.url,
+        "title": item.title,
+        "content_html": item.content_html,
+        "summary": item.summary,
+    }
+    if item.image is not None:
+        data["image"] = item.image.url
+    data["date_published"] = w3c_datetime(item.published)
+    data["date_modified"] = w3c_datetime(item.updated)
+    data["authors"] = [{"name": a.name, "url": a.url} for a in item.authors]
+    data["tags"] = list(item.categories)
+    return data
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=INDENT)
+
+
+class JsonCache:
+    """Each article's JSON Feed item, serialised once and indented for the `items` array."""
+
+    def __init__(self, models: ItemModels) -> None:
+        self.models = models
+        self._items: dict[str, str] = {}
+
+    def item(self, article: Article) -> str:
+        text = self._items.get(article.id)
+        if text is None:
+            pad = " " * (2 * INDENT)
+            # JSON strings never hold a raw newline, so every line is a line of structure.
+            lines = _dumps(item_object(self.models(article))).split("\n")
+            text = self._items[article.id] = "\n".join(pad + line for line in lines)
+        return text
+
+
+def document(site: Site, page: FeedPage, cache: JsonCache) -> bytes:
+    """Return one JSON Feed document: the page's articles, newest first."""
+    config = site.config
+    feed = page.feed
+    head: dict[str, Any] = {
+        "version": VERSION,
+        "title": feed.title,
+        "home_page_url": feed.page_url,
+        "feed_url": site.url(file_path(feed, config.feeds.json)),
+        "description": feed.description,
+        "language": config.site.language,
+    }
+    if site.favicon is not None:
+        head["favicon"] = site.favicon.url
+    publisher = clean_line(config.site.publisher or config.site.title)
+    head["authors"] = [{"name": publisher, "url": site.base_url}]
+    if page.older:
+        head["next_url"] = site.url(file_path(feed, config.feeds.json, page.older))
+    # Serialise the head with an empty items array, then put the cached items in it.
+    text = _dumps({**head, "items": []})
+    if not page.articles:
+        return (text + "\n").encode("utf-8")
+    if not text.endswith('"items": []\n}'):  # pragma: no cover - json changed its layout
+        raise RuntimeError("unexpected json.dumps layout")
+    items = ",\n".join(cache.item(article) for article in page.articles)
+    text = text[: -len("[]\n}")] + "[\n" + items + "\n" + " " * INDENT + "]\n}"
+    return (text + "\n").encode("utf-8")
