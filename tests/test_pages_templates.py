@@ -1,0 +1,214 @@
+"""Pages on small sites: template lookup order, pagination, body images, safe JSON-LD,
+feed links, byte-identical output, and sites with nothing in them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urljoin
+
+import lxml.html
+import pytest
+
+from syndicate.build import build, load
+from syndicate.errors import BuildError
+from syndicate.outputs import RenderContext
+from syndicate.outputs import pages as pages_output
+
+OUTPUT = '\n[output]\noutputs = ["pages"]\n'
+
+
+def story(number: int, section: str = "World", **fields) -> str:
+    data = {"id": f"s{number}", "title": f"Story number {number}",
+            "published": f"2026-03-{number + 1:02d}T08:00:00Z", "section": section,
+            "authors": ["Matt Drake"], "tags": ["Harbour"], "body": f"<p>Body {number}.</p>"}
+    data.update(fields)
+    return json.dumps(data)
+
+
+def render(config, environ: dict[str, str] | None = None) -> tuple[dict[str, bytes],
+                                                                   RenderContext]:
+    loaded = load(config, environ=environ or {})
+    ctx = RenderContext()
+    artifacts = pages_output.render(loaded.site, ctx)
+    return {a.path: a.data for a in artifacts}, ctx
+
+
+def parse(data: bytes) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(data)
+
+
+def test_template_lookup_order(mini_site):
+    config = mini_site({
+        "articles/w.json": story(1, "World"),
+        "articles/s.json": story(2, "Sport"),
+        "templates/article.html": '{% extends "default:article.html" %}{% block main %}'
+                                  '<p id="override">site article</p>{{ super() }}{% endblock %}',
+        "templates/article-world.html": '{% extends "default:article.html" %}'
+                                        '{% block main %}<p id="world">world article</p>'
+                                        "{{ super() }}{% endblock %}",
+        "templates/list-tag.html": '{% extends "list.html" %}{% block main %}'
+                                   '<p id="tag">tag list</p>{{ super() }}{% endblock %}',
+    }, '\n[content]\ntemplates = "templates"\n' + OUTPUT)
+    pages, _ = render(config)
+    loaded = load(config, environ={})
+    world, sport = (loaded.site.by_id[i] for i in ("s1", "s2"))
+    world_page, sport_page = parse(pages[world.path]), parse(pages[sport.path])
+    # Most specific name first: article-world.html, else the site's article.html.
+    assert world_page.xpath('//p[@id="world"]') and not world_page.xpath('//p[@id="override"]')
+    assert sport_page.xpath('//p[@id="override"]') and not sport_page.xpath('//p[@id="world"]')
+    # `default:` reaches the package template, so the override keeps the whole page.
+    assert sport_page.xpath("//h1")[0].text_content() == sport.title
+    tag_page = parse(pages["tag/harbour/index.html"])
+    assert tag_page.xpath('//p[@id="tag"]') and tag_page.xpath("//h1")
+    assert not parse(pages["world/index.html"]).xpath('//p[@id="tag"]')
+
+
+def test_undefined_names_fail_the_build_naming_the_template(mini_site):
+    config = mini_site({
+        "articles/w.json": story(1),
+        "templates/article.html": "<p>{{ story.no_such_field }}</p>",
+    }, '\n[content]\ntemplates = "templates"\n' + OUTPUT)
+    with pytest.raises(BuildError) as caught:
+        build(config, environ={})
+    message = str(caught.value)
+    assert "article.html" in message and "no_such_field" in message
+    assert "articles/w.json" in message
+
+
+def test_a_site_stylesheet_replaces_the_default_and_is_checked(mini_site):
+    config = mini_site({
+        "articles/w.json": story(1),
+        "templates/site.css": "/* house style */ body { color: red !important; }\n"
+                              "p::after { content: '</style><script>x</script>' }",
+    }, '\n[content]\ntemplates = "templates"\n' + OUTPUT)
+    pages, ctx = render(config)
+    page = parse(pages["index.html"])
+    (style,) = page.xpath("//style")
+    assert style.text.startswith("body{color:red !important}")
+    assert not page.xpath("//script[not(@type)]")
+    assert any("!important" in p.message for p in ctx.problems)
+
+
+def test_pagination_has_stable_urls_and_prev_next_links(mini_site):
+    config = mini_site({f"articles/{n}.json": story(n) for n in range(1, 6)},
+                       OUTPUT + "\n[pages]\nper_page = 2\n")
+    pages, _ = render(config)
+    base = "https://mini.example.com/world/"
+    urls = [base, base + "page/2/", base + "page/3/"]
+    paths = ["world/index.html", "world/page/2/index.html", "world/page/3/index.html"]
+    assert "world/page/4/index.html" not in pages and "world/page/1/index.html" not in pages
+    listed = []
+    for number, path in enumerate(paths):
+        page = parse(pages[path])
+        assert page.xpath('//link[@rel="canonical"]/@href') == [urls[number]]
+        prev_head = page.xpath('//link[@rel="prev"]/@href')
+        next_head = page.xpath('//link[@rel="next"]/@href')
+        assert prev_head == ([urls[number - 1]] if number else [])
+        assert next_head == ([urls[number + 1]] if number < 2 else [])
+        for rel, expected in (("prev", prev_head), ("next", next_head)):
+            shown = [urljoin(urls[number], href)
+                     for href in page.xpath(f'//nav//a[@rel="{rel}"]/@href')]
+            assert shown == expected
+        assert f"Page {number + 1} of 3" in page.text_content()
+        listed += page.xpath('//article[contains(@class,"card")]/h3/a/text()')
+        assert len(page.xpath('//img[@fetchpriority="high"]')) <= 1
+    assert listed == [f"Story number {n}" for n in (5, 4, 3, 2, 1)]
+
+
+def test_body_images_get_lazy_async_loading_or_are_replaced(mini_site):
+    body = ('<p>Map: <img src="/maps/harbour.png" width="640" height="480" alt="Harbour map">'
+            '</p><p><img src="https://cdn.example.net/x.png" alt="A chart with no size">'
+            '<img src="https://cdn.example.net/y.png" width="100%" height="20"></p>')
+    config = mini_site({"articles/w.json": story(1, body=body)}, OUTPUT)
+    pages, ctx = render(config)
+    loaded = load(config, environ={})
+    page = parse(pages[loaded.site.articles[0].path])
+    images = page.xpath('//div[@class="body"]//img')
+    assert len(images) == 1
+    (image,) = images
+    assert image.get("decoding") == "async" and image.get("loading") == "lazy"
+    assert (image.get("width"), image.get("height"), image.get("alt")) == ("640", "480",
+                                                                             "Harbour map")
+    assert image.get("src") == "../../../../../maps/harbour.png"
+    assert "A chart with no size" in page.xpath('//div[@class="body"]')[0].text_content()
+    warnings = [p.message for p in ctx.problems if p.field == "body"]
+    assert len(warnings) == 2 and all("width and height" in w for w in warnings)
+
+
+def test_headlines_cannot_break_out_of_the_json_ld(mini_site):
+    title = 'Tricky </script><script>alert("x")</script> <!-- & done'
+    config = mini_site({"articles/w.json": story(1, title=title)}, OUTPUT)
+    pages, _ = render(config)
+    for data in pages.values():
+        page = parse(data)
+        scripts = page.xpath("//script")
+        assert [s.get("type") for s in scripts] == ["application/ld+json"]
+        assert b"</script><script>" not in data.split(b"<body>")[0]
+        assert b"<!--" not in data
+    article = parse(pages[load(config, environ={}).site.articles[0].path])
+    assert json.loads(article.xpath("//script")[0].text)["headline"] == title
+    assert article.xpath("//h1")[0].text_content() == title
+
+
+def test_feed_links_follow_the_feeds_config(mini_site):
+    records = {"articles/w.json": story(1)}
+    pages, _ = render(mini_site(records, OUTPUT))
+    assert not parse(pages["index.html"]).xpath('//link[@rel="alternate"]')
+    config = mini_site(records, '\n[output]\noutputs = ["pages", "feeds"]\n'
+                                '\n[feeds]\nsections = false\nrss = "rss.xml"\n')
+    pages, _ = render(config)
+    article = parse(pages[load(config, environ={}).site.articles[0].path])
+    links = [(link.get("type"), link.get("href"))
+             for link in article.xpath('//link[@rel="alternate"]')]
+    assert links == [("application/rss+xml", "https://mini.example.com/rss.xml"),
+                     ("application/atom+xml", "https://mini.example.com/atom.xml"),
+                     ("application/feed+json", "https://mini.example.com/feed.json")]
+
+
+def test_no_favicon_means_an_empty_icon_link(mini_site):
+    pages, _ = render(mini_site({"articles/w.json": story(1)}, OUTPUT))
+    assert parse(pages["index.html"]).xpath('//link[@rel="icon"]/@href') == ["data:,"]
+
+
+def test_an_empty_site_still_has_a_home_page(mini_site):
+    pages, _ = render(mini_site({}, OUTPUT))
+    assert list(pages) == ["index.html"]
+    assert parse(pages["index.html"]).xpath("//h1")[0].text_content() == "Mini Times"
+
+
+def test_home_falls_back_to_the_newest_when_no_story_is_recent(mini_site):
+    records = {f"articles/{n}.json": story(n) for n in range(1, 4)}
+    config = mini_site(records, OUTPUT + "\n[top]\nwindow_hours = 1\n")
+    pages, _ = render(config)
+    assert parse(pages["index.html"]).xpath("//section/h2/text()") == ["Top stories",
+                                                                       "Latest news"]
+    a_week_later = str(int(datetime(2026, 3, 11, tzinfo=timezone.utc).timestamp()))
+    pages, _ = render(config, {"SOURCE_DATE_EPOCH": a_week_later})
+    home = parse(pages["index.html"])
+    assert home.xpath("//section/h2/text()") == ["Latest news"]
+    assert home.xpath("//h3/a/text()")[0] == "Story number 3"
+    assert len(home.xpath('//img[@fetchpriority="high"]')) <= 1
+
+
+def test_builds_are_byte_identical_across_processes(mini_site, tmp_path):
+    """Two builds in fresh interpreters with different hash seeds write the same bytes."""
+    records = {f"articles/{n}.json": story(n, section=("World", "Sport")[n % 2],
+                                           tags=["Harbour", "Ferries", f"T{n}"])
+               for n in range(1, 6)}
+    config = mini_site(records, OUTPUT)
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out-{seed}"
+        code = ("import sys; from syndicate.build import build; "
+                "build(sys.argv[1], out_dir=sys.argv[2], environ={})")
+        subprocess.run([sys.executable, "-c", code, str(config), str(out)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes()
+                      for p in sorted(Path(out).rglob("*.html"))})
+    assert trees[0] == trees[1]
+    assert len(trees[0]) > 5
