@@ -36,6 +36,8 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False),
 strict_option = click.option("--strict", is_flag=True,
                              help="Fail on any problem in the records, warnings included.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+verbose_option = click.option("-v", "--verbose", is_flag=True,
+                              help="Also print every file written or removed.")
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print one JSON object for machines instead of text.")
 
@@ -109,10 +111,11 @@ def summary(loaded: Loaded, seconds: float, result: BuildResult | None = None) -
 @out_option
 @strict_option
 @quiet_option
+@verbose_option
 @json_option
 @handle_errors
 def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bool,
-                  as_json: bool) -> None:
+                  verbose: bool, as_json: bool) -> None:
     """Build feeds, pages, sitemaps and the digest into the output folder."""
     started = time.perf_counter()
     shown: list[Problem] = []
@@ -141,6 +144,11 @@ def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bo
                     "problems": [_problem_json(p) for p in shown + late]})
         return
     print_problems(late)
+    if verbose and not quiet:
+        for path in result.report.written:
+            click.echo(f"  wrote {path}")
+        for path in result.report.removed:
+            click.echo(f"  removed {path}")
     if not quiet:
         click.echo(
             f"syndicate: {data['records']} records read, {data['skipped']} skipped, "
@@ -199,7 +207,7 @@ def init_command(directory: str, quiet: bool) -> None:
               help="Allow a --host that other machines can reach (a preview server is not "
                    "hardened for the internet).")
 @quiet_option
-@click.option("-v", "--verbose", is_flag=True, help="Also log every request.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print every request.")
 @handle_errors
 def serve_command(config_path: str, host: str, port: int, allow_remote: bool, quiet: bool,
                   verbose: bool) -> None:
@@ -210,7 +218,12 @@ def serve_command(config_path: str, host: str, port: int, allow_remote: bool, qu
     if not allow_remote and not is_loopback(host):
         raise click.BadParameter(f"{host} is not a loopback address; add --allow-remote to "
                                  "serve other machines", param_hint="--host")
-    serve(config_path, host=host, port=port, quiet=quiet, verbose=verbose)
+    serve(config_path, host=host, port=port, quiet=quiet, verbose=verbose, log=_log_line)
+
+
+def _log_line(line: str, kind: str) -> None:
+    """Print a line from a long-running command: news to stdout, problems to stderr."""
+    click.secho(line, err=kind != "info", **_colour(kind))
 
 
 @main.command("import")

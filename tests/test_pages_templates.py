@@ -168,6 +168,12 @@ def test_feed_links_follow_the_feeds_config(mini_site):
     assert links == [("application/rss+xml", "https://mini.example.com/rss.xml"),
                      ("application/atom+xml", "https://mini.example.com/atom.xml"),
                      ("application/feed+json", "https://mini.example.com/feed.json")]
+    config = mini_site(records, '\n[output]\noutputs = ["pages", "feeds"]\n'
+                                '\n[feeds]\nformats = ["atom"]\n')
+    pages, _ = render(config)
+    section = parse(pages["world/index.html"])
+    assert section.xpath('//link[@rel="alternate"]/@href') == [
+        "https://mini.example.com/atom.xml", "https://mini.example.com/world/atom.xml"]
 
 
 def test_no_favicon_means_an_empty_icon_link(mini_site):

@@ -76,10 +76,9 @@ def feed_links(site: Site, term: Term | None = None) -> tuple[Feed, ...]:
     if term is not None and getattr(config, {"section": "sections", "tag": "tags",
                                              "author": "authors"}[term.kind]):
         folders.append((f"{term.name} – {site.config.site.title}", term.path))
-    formats = getattr(config, "formats", [key for key, _, _ in FEED_TYPES])
     return tuple(Feed(f"{title} ({label})", media_type, site.url(folder + getattr(config, key)))
                  for title, folder in folders for key, media_type, label in FEED_TYPES
-                 if key in formats)
+                 if key in config.formats)
 
 
 def icon(site: Site, href: Any) -> Icon:
