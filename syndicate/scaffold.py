@@ -123,6 +123,8 @@ def example_records() -> dict[str, str]:
     harbour = {
         "id": "harbour-lights",
         "title": "Harbour lights switched on for the winter season",
+        # A fixed slug keeps the page's URL when the headline is edited.
+        "slug": "harbour-lights",
         "published": "2026-01-10T17:30:00Z",
         "section": "Local",
         "authors": [{"name": "Ada Brennan", "email": "ada@example.com"}],
@@ -142,7 +144,8 @@ def example_records() -> dict[str, str]:
                 "just to walk under them,\" said one of the organisers.</p>\n"
                 "<p>This record is JSON with an HTML body. Its picture is a file next to it in "
                 "<code>articles/images/</code>; syndicate reads its size and publishes it under "
-                "<code>/media/</code>.</p>",
+                "<code>/media/</code>. Its <code>slug</code> keeps its URL when the headline "
+                "changes.</p>",
     }
     council = {
         "id": "council-budget",
