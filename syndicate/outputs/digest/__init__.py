@@ -60,8 +60,9 @@ def render_day(site: Site, ctx: RenderContext, day: date) -> list[Artifact]:
     html = rendered.html.encode("utf-8")
     config = site.config.digest
     name = f"{FOLDER}{day.isoformat()}"
-    if len(html) > config.warn_bytes:
-        ctx.warn(f"{name}.html", f"the HTML part is {len(html):,} bytes, over "
+    size = part_size(rendered.html)
+    if size > config.warn_bytes:
+        ctx.warn(f"{name}.html", f"the HTML part is {size:,} bytes, over "
                  f"{config.warn_bytes:,}; Gmail clips messages at about 102 KB",
                  "[digest] warn_bytes")
     unsubscribe = envelope(site).unsubscribe_url
@@ -78,34 +79,50 @@ def render_day(site: Site, ctx: RenderContext, day: date) -> list[Artifact]:
     ]
 
 
+def part_size(html: str) -> int:
+    """Return the size of the HTML part as a mail client decodes it: UTF-8, CRLF line ends."""
+    return len(html.encode("utf-8")) + html.count("\n")
+
+
 def fit(site: Site, ctx: RenderContext, env: jinja2.Environment, digest: Plan) -> Rendered:
     """Render with as many stories as fit under `[digest] max_bytes`, best ranked first."""
     limit = site.config.digest.max_bytes
     unsubscribe = envelope(site).unsubscribe_url
     total = len(digest.entries)
+    renders: dict[int, Rendered] = {}
+    sizes: dict[int, int] = {}
 
-    def attempt(count: int) -> tuple[Rendered, bool]:
-        rendered = render_parts(site, env, digest, count, unsubscribe)
-        return rendered, len(rendered.html.encode("utf-8")) < limit
+    def fits(count: int) -> bool:
+        renders[count] = render_parts(site, env, digest, count, unsubscribe)
+        sizes[count] = part_size(renders[count].html)
+        return sizes[count] < limit
 
-    best, fits = attempt(total)
-    if fits:
-        return best
-    full_size = len(best.html.encode("utf-8"))
-    # The size grows with every story, so the largest count that fits is found by bisection.
-    low, high, kept = 0, total, None
+    if fits(total):
+        return renders[total]
+    # Each story adds about as many bytes as the next, so the size is nearly a line in the
+    # count: guess where it crosses the limit through the last two sizes measured (the first
+    # guess through the origin), then step inside the interval (low fits, high does not);
+    # after three guesses halve the interval instead, which bounds the number of renders.
+    low, high, guesses = 0, total, 0
+    measured = [(0, 0), (total, sizes[total])]
     while high - low > 1:
-        middle = (low + high) // 2
-        rendered, fits = attempt(middle)
-        if fits:
-            low, kept = middle, rendered
+        guesses += 1
+        (a, size_a), (b, size_b) = measured[-2:]
+        if guesses > 3 or size_a == size_b:
+            guess = (low + high) // 2
         else:
-            high = middle
+            guess = b + (limit - 1 - size_b) * (b - a) // (size_b - size_a)
+        guess = min(max(guess, low + 1), high - 1)
+        if fits(guess):
+            low = guess
+        else:
+            high = guess
+        measured.append((guess, sizes[guess]))
     where = f"{FOLDER}{digest.day.isoformat()}.html"
-    if kept is None:
+    if low == 0:
         raise BuildError(f"{where}: even with one story the HTML part is at least "
                          f"[digest] max_bytes ({limit:,} bytes); raise it")
-    ctx.warn(where, f"with all {total} stories the HTML part would be {full_size:,} bytes; "
+    ctx.warn(where, f"with all {total} stories the HTML part would be {sizes[total]:,} bytes; "
              f"the {total - low} lowest-ranked were left out to stay under {limit:,}",
              "[digest] max_bytes")
-    return kept
+    return renders[low]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 import cssutils
 from lxml import etree
@@ -25,7 +26,8 @@ def _silence_cssutils() -> None:
     cssutils.log.setLevel(logging.CRITICAL)
 
 
-def media_classes(css: str) -> set[str]:
+@lru_cache(maxsize=8)
+def media_classes(css: str) -> frozenset[str]:
     """Return the class names that the @media rules of `css` select on."""
     _silence_cssutils()
     names: set[str] = set()
@@ -34,7 +36,7 @@ def media_classes(css: str) -> set[str]:
             for inner in rule.cssRules:
                 if inner.type == inner.STYLE_RULE:
                     names.update(_CLASS_SELECTOR.findall(inner.selectorText))
-    return names
+    return frozenset(names)
 
 
 def inline_css(html: str, css: str, base_url: str) -> str:
@@ -59,7 +61,7 @@ def inline_css(html: str, css: str, base_url: str) -> str:
     return prune_classes(inlined, media_classes(css))
 
 
-def prune_classes(html: str, keep: set[str]) -> str:
+def prune_classes(html: str, keep: frozenset[str]) -> str:
     """Drop every class name not in `keep`, and class attributes left empty."""
     tree = etree.fromstring(html, etree.HTMLParser()).getroottree()
     for element in tree.iter("*"):
