@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..site import Site
 from .feedmodel import FeedPage
-from .feedxml import EntryCache, assemble, base_generator, stylesheet_href
+from .feedxml import EntryCache, assemble, atom_head, base_generator, stylesheet_href
 
 CLOSING = b"</feed>\n"
 
@@ -20,6 +20,6 @@ def document(site: Site, page: FeedPage, cache: EntryCache) -> bytes:
     """Return one Atom document: the page's articles, newest first."""
     items = [cache.models(article) for article in page.articles]
     fg = base_generator(site, page, "atom", items)
-    head = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    head = atom_head(fg, page.feed.title, page.feed.description)
     entries = [cache.fragment("atom", article) for article in page.articles]
     return assemble(head, CLOSING, entries, stylesheet_href(site))

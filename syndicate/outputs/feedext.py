@@ -34,18 +34,20 @@ class CaptionedMediaEntryExtension(MediaEntryExtension):
 
     def __init__(self) -> None:
         super().__init__()
-        self._captions: dict[str, tuple[str, str]] = {}
+        self._captions: dict[str, tuple[str, str, str]] = {}
 
-    def caption(self, url: str, description: str = "", credit: str = "") -> None:
-        """Attach `description` and `credit` to the media:content whose url is `url`."""
-        self._captions[url] = (description, credit)
+    def caption(self, url: str, description: str = "", credit: str = "",
+                description_type: str = "plain") -> None:
+        """Attach `description` (of type "plain" or "html") and `credit` to the
+        media:content whose url is `url`."""
+        self._captions[url] = (description, description_type, credit)
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         super().extend_atom(entry)
         for content in entry.iter(f"{{{MEDIA_NS}}}content"):
-            description, credit = self._captions.get(content.get("url", ""), ("", ""))
+            description, kind, credit = self._captions.get(content.get("url", ""), ("", "", ""))
             if description:
-                element = etree.SubElement(content, f"{{{MEDIA_NS}}}description", type="plain")
+                element = etree.SubElement(content, f"{{{MEDIA_NS}}}description", type=kind)
                 element.text = description
             if credit:
                 etree.SubElement(content, f"{{{MEDIA_NS}}}credit").text = credit

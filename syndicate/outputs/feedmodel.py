@@ -9,6 +9,7 @@ lists the article (`ItemModels`).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -100,6 +101,25 @@ class FeedPage:
     @property
     def is_archive(self) -> bool:
         return self.number > 0
+
+
+# Plain text that a reader rendering HTML, or the W3C validator, would take for markup.
+_MARKUP = re.compile(r"<[/A-Za-z!?]|&#?\w")
+
+
+def looks_like_markup(text: str) -> bool:
+    """Return whether plain `text` holds something an HTML reader would parse as a tag or an
+    entity ("<b>", "&amp;"), rather than prose ("Tom & Jerry", "a < b")."""
+    return bool(_MARKUP.search(text))
+
+
+def rss_text(text: str) -> str:
+    """Return plain `text` for an RSS element that readers may render as HTML (titles,
+    categories): unchanged, or, if it looks like markup, with `&` and `<` as hexadecimal
+    character references, as the RSS Profile advises."""
+    if not looks_like_markup(text):
+        return text
+    return text.replace("&", "&#x26;").replace("<", "&#x3C;")
 
 
 def utc(moment: datetime) -> datetime:

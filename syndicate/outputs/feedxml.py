@@ -18,6 +18,8 @@ entries spliced in, byte for byte what lxml would write for the whole tree.
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import urlsplit
 
 from feedgen.entry import FeedEntry
@@ -38,7 +40,16 @@ from .feedext import (
     HistoryExtension,
     MediaExtension,
 )
-from .feedmodel import MEDIA_TYPES, FeedItem, FeedPage, ItemModels, file_path, page_updated
+from .feedmodel import (
+    MEDIA_TYPES,
+    FeedItem,
+    FeedPage,
+    ItemModels,
+    file_path,
+    looks_like_markup,
+    page_updated,
+    rss_text,
+)
 
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 # The namespaces a serialised entry may use; the document roots declare the same prefixes.
@@ -47,19 +58,24 @@ ATOM_ENTRY_NSMAP = {"media": MEDIA_NS}
 
 
 def new_entry(item: FeedItem) -> FeedEntry:
-    """Return a feedgen entry for `item`, good for both RSS and Atom."""
+    """Return a feedgen entry for `item`, set up for RSS; `atom_entry_element` adapts the
+    few texts that Atom carries differently."""
     entry = FeedEntry()
     entry.register_extension("media", CaptionedMediaEntryExtension, atom=True, rss=True)
     entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
-    entry.title(item.title)
+    entry.title(rss_text(item.title))
     entry.guid(item.id, permalink=item.permalink)
     entry.link(href=item.url, rel="alternate", type="text/html")
+    # RSS <description> is HTML: the plain summary is escaped once more. Set before
+    # summary() and content(), which would otherwise fill it in themselves.
+    entry.description(html.escape(item.summary, quote=False))
     entry.summary(item.summary, type="text")
     entry.content(item.content_html, type="html")
     entry.published(item.published)
     entry.updated(item.updated)
     entry.author([{"name": a.name, "uri": a.url} for a in item.authors])
     entry.dc.dc_creator([a.name for a in item.authors])
+    # Categories and credits stay plain: readers show them as text, not HTML.
     entry.category([{"term": name} for name in item.categories])
     image = item.image
     if image is not None:
@@ -75,12 +91,26 @@ def new_entry(item: FeedItem) -> FeedEntry:
             thumbnail.update(width=str(image.thumbnail_width),
                              height=str(image.thumbnail_height))
         entry.media.thumbnail(thumbnail, group=None)
-        entry.media.caption(image.url, image.caption, image.credit)
+        caption, kind = image.caption, "plain"
+        if looks_like_markup(caption):
+            caption, kind = html.escape(caption, quote=False), "html"
+        entry.media.caption(image.url, caption, image.credit, kind)
     return entry
 
 
-def atom_entry_element(entry: FeedEntry) -> etree._Element:
-    """Return feedgen's Atom entry with the `rel`, `type` and `length` it drops put back."""
+def set_atom_text(element: etree._Element, text: str) -> None:
+    """Fill an Atom text construct: plain text, or escaped HTML when the text looks like
+    markup, so that no reader (or validator) mistakes it for tags."""
+    if looks_like_markup(text):
+        element.text = html.escape(text, quote=False)
+        element.set("type", "html")
+    else:
+        element.text = text
+
+
+def atom_entry_element(entry: FeedEntry, item: FeedItem) -> etree._Element:
+    """Return feedgen's Atom entry with the link `rel`, `type` and `length` it drops put back
+    (feedgen issue #135), and with plain texts rather than the RSS-escaped ones."""
     element = entry.atom_entry()
     for node, spec in zip(element.findall("link"), entry.link(), strict=True):
         for key in ("rel", "type", "hreflang", "title"):
@@ -88,11 +118,36 @@ def atom_entry_element(entry: FeedEntry) -> etree._Element:
                 node.set(key, spec[key])
         if spec.get("length") and spec["length"] != "0":
             node.set("length", spec["length"])
+    set_atom_text(element.find("title"), item.title)
+    summary = element.find("summary")
+    set_atom_text(summary, item.summary)
+    if summary.get("type") != "html":
+        summary.set("type", "text")
     return element
 
 
 def _pretty(root: etree._Element) -> bytes:
     return etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+
+
+def mark_references(document: bytes) -> bytes:
+    """Write `&` as `&#x26;` where it starts a character reference in the text (`&amp;#x`):
+    the same XML, but the W3C validator then sees that the reference is deliberate (RSS
+    Profile) instead of warning that plain text holds HTML."""
+    return document.replace(b"&amp;#x", b"&#x26;#x")
+
+
+_RSS_CATEGORY = re.compile(rb"(<category>)(.*?)(</category>)")
+
+
+def profile_categories(document: bytes) -> bytes:
+    """Write `&` and `<` in RSS categories as `&#x26;` and `&#x3C;`, as the RSS Profile asks
+    of plain text: the same XML, and a reader still gets the category as it was written."""
+    def encode(match: re.Match[bytes]) -> bytes:
+        text = match.group(2).replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+        return match.group(1) + text + match.group(3)
+
+    return _RSS_CATEGORY.sub(encode, document)
 
 
 def _slice(document: bytes, tag: bytes, indent: bytes) -> bytes:
@@ -120,18 +175,19 @@ class EntryCache:
         key = (fmt, article.id)
         data = self._fragments.get(key)
         if data is None:
-            data = self._fragments[key] = self._serialise(fmt, self.entry(article))
+            data = self._fragments[key] = self._serialise(fmt, article)
         return data
 
-    @staticmethod
-    def _serialise(fmt: str, entry: FeedEntry) -> bytes:
+    def _serialise(self, fmt: str, article: Article) -> bytes:
+        entry = self.entry(article)
         if fmt == "rss":
             root = etree.Element("rss", nsmap=RSS_ENTRY_NSMAP)
             etree.SubElement(root, "channel").append(entry.rss_entry())
-            return _slice(_pretty(root), b"item", b"    ")
+            item = _slice(_pretty(root), b"item", b"    ")
+            return profile_categories(mark_references(item))
         root = etree.Element("feed", nsmap=ATOM_ENTRY_NSMAP)
-        root.append(atom_entry_element(entry))
-        return _slice(_pretty(root), b"entry", b"  ")
+        root.append(atom_entry_element(entry, self.models(article)))
+        return mark_references(_slice(_pretty(root), b"entry", b"  "))
 
 
 def base_generator(site: Site, page: FeedPage, fmt: str, items: list[FeedItem]) -> FeedGenerator:
@@ -148,8 +204,9 @@ def base_generator(site: Site, page: FeedPage, fmt: str, items: list[FeedItem]) 
     fg.register_extension("media", MediaExtension, None, atom=True, rss=True)
     fg.register_extension("dc", DcExtension, None, atom=False, rss=True)
     fg.id(feed.id)
-    fg.title(feed.title)
-    fg.description(feed.description)
+    # Atom texts are fixed up in `atom_head`; RSS channel texts may be read as HTML.
+    fg.title(rss_text(feed.title) if fmt == "rss" else feed.title)
+    fg.description(rss_text(feed.description) if fmt == "rss" else feed.description)
     fg.language(config.site.language)
     fg.generator("syndicate", version=__version__)
     fg.docs(RSS_DOCS)
@@ -181,6 +238,18 @@ def base_generator(site: Site, page: FeedPage, fmt: str, items: list[FeedItem]) 
             fg.history.mark_archive()
     fg.link(href=feed.page_url, rel="alternate", type="text/html")
     return fg
+
+
+def atom_head(fg: FeedGenerator, feed_title: str, description: str) -> bytes:
+    """Return the Atom head, with title and subtitle marked as HTML where they look like
+    markup (feedgen cannot set their type)."""
+    head = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    if not (looks_like_markup(feed_title) or looks_like_markup(description)):
+        return head
+    root = etree.fromstring(head)
+    set_atom_text(root.find(f"{{{ATOM_NS}}}title"), feed_title)
+    set_atom_text(root.find(f"{{{ATOM_NS}}}subtitle"), description)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
 
 
 def assemble(head: bytes, closing: bytes, entries: list[bytes], stylesheet: str) -> bytes:

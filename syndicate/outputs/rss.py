@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..site import Site
 from .feedext import SyndicationExtension
 from .feedmodel import FeedPage
-from .feedxml import EntryCache, assemble, base_generator, stylesheet_href
+from .feedxml import EntryCache, assemble, base_generator, mark_references, stylesheet_href
 
 CLOSING = b"  </channel>\n</rss>\n"
 
@@ -29,4 +29,4 @@ def document(site: Site, page: FeedPage, cache: EntryCache) -> bytes:
     fg.sy.update(config.update_period, config.update_frequency)
     head = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     entries = [cache.fragment("rss", article) for article in page.articles]
-    return assemble(head, CLOSING, entries, stylesheet_href(site))
+    return assemble(mark_references(head), CLOSING, entries, stylesheet_href(site))
