@@ -5,8 +5,8 @@ reported). Mapping: guid -> id (else wp:post_id); wp:post_name -> slug; wp:post_
 (else wp:post_date, in the site's time zone) -> published; wp:post_modified_gmt -> updated;
 dc:creator and Co-Authors Plus terms -> authors (display names and e-mails); the first
 category -> section, other categories and the post tags -> tags; content:encoded -> body
-(paragraphs added as WordPress shows them); excerpt:encoded -> summary; the _thumbnail_id attachment -> the lead image;
-wp:status other than publish -> draft.
+(paragraphs added as WordPress shows them); excerpt:encoded -> summary; the _thumbnail_id
+attachment -> the lead image; wp:status other than publish -> draft.
 """
 
 from __future__ import annotations
