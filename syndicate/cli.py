@@ -273,7 +273,7 @@ class DigestDay(click.ParamType):
         text = str(value).strip()
         if text.lower() == "today":
             return "today"
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             self.fail(f'"{value}" is not a date as YYYY-MM-DD, or "today"', param, ctx)
         try:
             return date.fromisoformat(text)

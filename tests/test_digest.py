@@ -11,13 +11,16 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import click
 import cssutils
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from syndicate.build import build, load, write_digest
-from syndicate.cli import EXIT_NO_NEWS, main
+from syndicate.cli import EXIT_NO_NEWS, DigestDay, main
 from syndicate.errors import ConfigError, RecordError
 from syndicate.outputs.digest import compose, schedule
 from syndicate.outputs.digest.inline import media_classes
@@ -508,3 +511,14 @@ def test_digest_date_english_whatever_the_locale():
     assert f"{day}" == "2026-03-05"
     assert f"{day:%A %-d %B %Y}" == "Thursday 5 March 2026"
     assert f"{day:%a %d %b, 100%%}" == "Thu 05 Mar, 100%"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20))
+def test_any_date_argument_parses_or_is_a_usage_error(value):
+    try:
+        parsed = DigestDay().convert(value, None, None)
+    except click.BadParameter as exc:
+        assert "YYYY-MM-DD" in exc.message
+    else:
+        assert parsed == "today" or parsed == date.fromisoformat(value.strip())

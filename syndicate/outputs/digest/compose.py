@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote_plus, urlencode, urlsplit, urlunsplit
 import jinja2
 
 from ... import rank, text
+from ...errors import BuildError
 from ...model import Article, Image
 from ...site import Site
 from ...stories import MONTHS, long_date, story_card
@@ -185,8 +186,13 @@ class Rendered:
 
 def subject_line(site: Site, day: date, lead: str) -> str:
     """Return `[digest] subject` filled in, on one line (a header cannot hold a newline)."""
-    subject = site.config.digest.subject.format(site=site.config.site.title,
-                                                date=DigestDate.of(day), lead=lead)
+    template = site.config.digest.subject
+    try:
+        subject = template.format(site=site.config.site.title, date=DigestDate.of(day),
+                                  lead=lead)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+        raise BuildError(f"{site.config.source}: [digest] subject: cannot fill in "
+                         f'"{template}": {exc}') from None
     return " ".join(subject.split())
 
 

@@ -76,5 +76,6 @@ def prune_classes(html: str, keep: frozenset[str]) -> str:
     for style in tree.iter("style"):
         # cssutils pretty-prints the @media rules it leaves; the bytes count towards the cap.
         style.text = " ".join((style.text or "").split())
+        style.attrib.pop("type", None)
     body = etree.tostring(tree.getroot(), method="html", encoding="unicode")
     return f"{DOCTYPE}\n{body}\n"
