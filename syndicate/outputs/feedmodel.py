@@ -114,9 +114,9 @@ def looks_like_markup(text: str) -> bool:
 
 
 def rss_text(text: str) -> str:
-    """Return plain `text` for an RSS element that readers may render as HTML (titles,
-    categories): unchanged, or, if it looks like markup, with `&` and `<` as hexadecimal
-    character references, as the RSS Profile advises."""
+    """Return plain `text` for an RSS element that readers render as HTML (titles, the
+    channel description): unchanged, or, if it looks like markup, HTML-escaped with
+    hexadecimal character references, as the RSS Profile advises."""
     if not looks_like_markup(text):
         return text
     return text.replace("&", "&#x26;").replace("<", "&#x3C;")
@@ -140,14 +140,14 @@ def tag_authority(site: Site) -> str:
     return f"{host},{DEFAULT_TAG_DATE}"
 
 
-def entry_id(site: Site, article: Article) -> str:
+def entry_id(site: Site, article: Article, authority: str = "") -> str:
     """Return the stable id of an article's feed entries, from `[feeds] id_scheme`."""
     scheme = site.config.feeds.id_scheme
     if scheme == "url":
         return article.canonical
     if scheme == "id":
         return xml_safe(article.id)
-    return f"tag:{tag_authority(site)}:{quote(article.id, safe=_TAG_SAFE)}"
+    return f"tag:{authority or tag_authority(site)}:{quote(article.id, safe=_TAG_SAFE)}"
 
 
 def feed_id(site: Site, kind: str, slug: str, self_url: str) -> str:
@@ -224,7 +224,7 @@ def pages(feed: Feed, max_items: int, archives: bool) -> list[FeedPage]:
     return result
 
 
-def page_updated(page: FeedPage, items: list[FeedItem], fallback: datetime) -> datetime:
+def newest_update(items: list[FeedItem], fallback: datetime) -> datetime:
     """Return the newest `updated` among a document's items (never the wall clock)."""
     return max((item.updated for item in items), default=utc(fallback))
 
@@ -236,6 +236,7 @@ class ItemModels:
         self.site = site
         self.full_content = site.config.feeds.full_content
         self.publisher = clean_line(site.config.site.publisher or site.config.site.title)
+        self.authority = tag_authority(site)
         self._cache: dict[str, FeedItem] = {}
 
     def __call__(self, article: Article) -> FeedItem:
@@ -264,8 +265,8 @@ class ItemModels:
             if name and name.casefold() not in {c.casefold() for c in categories}:
                 categories.append(name)
         return FeedItem(
-            key=article.id, id=entry_id(site, article), title=title, url=article.url,
-            summary=summary, content_html=content, published=published,
+            key=article.id, id=entry_id(site, article, self.authority), title=title,
+            url=article.url, summary=summary, content_html=content, published=published,
             updated=max(published, utc(article.updated)), authors=authors,
             categories=tuple(categories), image=image,
             permalink=site.config.feeds.id_scheme == "url",

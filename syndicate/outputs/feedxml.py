@@ -11,6 +11,10 @@ feedgen 1.0.0 builds every element, but it has traps, each defused here:
 - `content:encoded` appears only beside a description: every entry has both;
 - RSS `<author>` needs an e-mail address: bylines go to `dc:creator`.
 
+Texts that look like markup ("<b>", "&amp;") are written so that readers, which render RSS
+titles as HTML, show them as written: escaped once more in RSS (RSS Profile), and as
+`type="html"` in Atom.
+
 For speed, each article's feedgen entry is built once per render and serialised once per
 format (`EntryCache`); a document is feedgen's channel or feed head with those serialised
 entries spliced in, byte for byte what lxml would write for the whole tree.
@@ -47,7 +51,7 @@ from .feedmodel import (
     ItemModels,
     file_path,
     looks_like_markup,
-    page_updated,
+    newest_update,
     rss_text,
 )
 
@@ -210,7 +214,7 @@ def base_generator(site: Site, page: FeedPage, fmt: str, items: list[FeedItem]) 
     fg.language(config.site.language)
     fg.generator("syndicate", version=__version__)
     fg.docs(RSS_DOCS)
-    fg.updated(page_updated(page, items, site.now))
+    fg.updated(newest_update(items, site.now))
     fg.author(name=clean_line(config.site.publisher or config.site.title), uri=site.base_url)
     if site.logo is not None:
         fg.logo(site.logo.url)
