@@ -24,7 +24,6 @@ from syndicate.config import config_from_dict
 from syndicate.errors import ConfigError
 from syndicate.outputs import RenderContext, feedxml
 from syndicate.outputs import feeds as feeds_output
-from syndicate.outputs.feedmodel import feed_links
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -343,13 +342,3 @@ def test_stylesheet_renders_conforming_html(fixture_copy):
         headlines = [a.text for a in document.iterfind(".//main/article/h2/a")]
         assert headlines == [e.title for e in parsed(files[name]).entries]
         assert document.get("lang") == "en-GB"
-
-
-def test_feed_links_for_autodiscovery(fixture_copy):
-    site = load(fixture_copy("basic"), environ={}).site
-    links = feed_links(site, site.sections[0])
-    assert links[0] == ("application/rss+xml", f"Fixture Gazette: {site.sections[0].name} (RSS)",
-                        f"https://gazette.example.com/{site.sections[0].slug}/feed.xml")
-    assert links[-1] == ("application/feed+json", "Fixture Gazette (JSON Feed)",
-                         "https://gazette.example.com/feed.json")
-    assert len(links) == 6

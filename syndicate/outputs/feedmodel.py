@@ -303,20 +303,3 @@ def lead_figure(image: FeedImage) -> str:
     if caption:
         figure += f"<figcaption>{esc(caption)}</figcaption>"
     return figure + "</figure>"
-
-
-def feed_links(site: Site, term: Term | None = None) -> list[tuple[str, str, str]]:
-    """Return (media type, title, URL) of the feeds a page should advertise with
-    `<link rel="alternate">`: its own term's feeds (if switched on), then the site's."""
-    config = site.config.feeds
-    formats = [fmt for fmt in config.formats if fmt in MEDIA_TYPES]
-    names = {"rss": config.rss, "atom": config.atom, "json": config.json}
-    labels = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
-    title = clean_line(site.config.site.title)
-    scopes: list[tuple[str, str]] = []
-    if term is not None and getattr(config, SWITCHES[term.kind]):
-        scopes.append((term.path, f"{title}: {clean_line(term.name)}"))
-    if config.site:
-        scopes.append(("/", title))
-    return [(MEDIA_TYPES[fmt], f"{name} ({labels[fmt]})", site.url(folder + names[fmt]))
-            for folder, name in scopes for fmt in formats]
