@@ -1,7 +1,11 @@
 """The `syndicate` command. Each command loads the config and calls one library function.
 
 Exit codes: 0 done; 1 failed (or problems found under --strict); 2 usage error;
-3 `syndicate digest` found no new stories for the day, so it wrote nothing (EXIT_NO_NEWS).
+3 `syndicate digest` found no new stories for the day, so it wrote nothing (EXIT_NO_NEWS);
+4 `syndicate send`: some recipients failed or were not attempted, rerun to continue
+(EXIT_SEND_FAILED); 5 `syndicate send` could not start: bad config, missing environment
+variable, unreadable .eml or CSV, journal in use, or no connection to the server at all
+(EXIT_CANNOT_START).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_NO_NEWS = 3
+EXIT_SEND_FAILED = 4
+EXIT_CANNOT_START = 5
 
 config_option = click.option(
     "--config", "config_path", default="config.toml", show_default=True,
@@ -322,6 +328,39 @@ def digest_command(day: date | str | None, config_path: str, out_dir: str | None
         click.echo(f"syndicate: digest for {result.day}: {result.loaded.config.out_dir / eml} "
                    f"({len(result.report.written)} files written, "
                    f"{len(result.report.unchanged)} unchanged)")
+
+
+@main.command("send")
+@click.argument("eml", type=click.Path(dir_okay=False))
+@click.option("--to", "recipients_csv", required=True, type=click.Path(dir_okay=False),
+              help="Recipients: a UTF-8 CSV file with the header row email,name.")
+@config_option
+@click.option("--dry-run", is_flag=True, help="Connect to nothing; list who would get it.")
+@click.option("--resend-unconfirmed", is_flag=True,
+              help="Also resend to recipients whose delivery was cut off after the whole "
+                   "message went out (same Message-ID, so receivers can drop a duplicate).")
+@json_option
+@quiet_option
+@handle_errors
+def send_command(eml: str, recipients_csv: str, config_path: str, dry_run: bool,
+                 resend_unconfirmed: bool, as_json: bool, quiet: bool) -> None:
+    """Send a digest .eml to each recipient, resuming an interrupted run.
+
+    Each recipient gets their own copy (To, unsubscribe link, Message-ID). A journal beside
+    the .eml (EML.journal.sqlite) records every delivery, so running the same command again
+    sends only to those not yet served.
+
+    \b
+    Exit codes:
+      0  every recipient was sent to (or nothing was left to send)
+      4  some recipients failed or were not attempted; rerun to continue
+      5  could not start: bad config, missing environment variable, unreadable
+         .eml or CSV, journal in use, or no connection to the server at all
+    """
+    from .mail import run  # smtplib and sqlite3 load only for this command
+
+    sys.exit(run(config_path, eml, recipients_csv, dry_run=dry_run,
+                 resend_unconfirmed=resend_unconfirmed, as_json=as_json, quiet=quiet))
 
 
 def _problem_json(problem: Problem) -> dict[str, str]:

@@ -323,6 +323,10 @@ class SmtpConfig:
     rate: float = opt(10.0, "Messages per second at most.", _positive)
     max_retries: int = opt(4, "Retries after a 4xx reply or a dropped connection.",
                            _non_negative)
+    retry_delay: float = opt(1.0, "Seconds before the first retry; each later retry waits twice "
+                                  "as long.", _non_negative)
+    ca_file: str = opt("", "PEM file of CA certificates to trust instead of the system's "
+                           "(relative to config.toml); empty: the system's.")
 
 
 @dataclass(frozen=True)
@@ -432,6 +436,17 @@ def config_from_dict(data: dict[str, Any], *, root: Path = Path("."), source: st
     return config
 
 
+# Secrets never live in the config file, which ends up in git; say where they go instead.
+SECRET_KEYS = {
+    ("smtp", "password"): "a password must not be in the config file; put it in an environment "
+                          "variable and name that variable in password_env (default "
+                          "SYNDICATE_SMTP_PASSWORD)",
+    ("smtp", "token_secret"): "a secret must not be in the config file; put it in an environment "
+                              "variable and name that variable in token_secret_env (default "
+                              "SYNDICATE_TOKEN_SECRET)",
+}
+
+
 def _did_you_mean(key: str, candidates: list[str]) -> str:
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
@@ -443,8 +458,8 @@ def _load_table(cls: type, raw: dict[str, Any], table: str, source: str,
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for key in sorted(set(raw) - set(fields)):
-        problems.append(Problem(source, f"[{table}] {key}",
-                                "unknown key" + _did_you_mean(key, list(fields))))
+        message = SECRET_KEYS.get((table, key)) or "unknown key" + _did_you_mean(key, list(fields))
+        problems.append(Problem(source, f"[{table}] {key}", message))
     for name, spec in fields.items():
         if name not in raw:
             continue
