@@ -75,6 +75,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def base_path(base_url: str) -> str:
+    """Return the path the site lives under ("/" or "/news/"): links such as the feeds'
+    stylesheet include it, and the preview serves out/ both there and at the root."""
+    path = urlsplit(base_url).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
 def inject(page: bytes, generation: int, error: str) -> bytes:
     """Return `page` with the reload script (and the error overlay) before its `</body>`."""
     extra = ""
@@ -99,6 +106,7 @@ class Preview:
         self.quiet = quiet
         config = load_config(self.config_path)  # a config that never loaded: nothing to serve
         self.out_dir = config.out_dir
+        self.base_path = base_path(config.site.base_url)
         self.watched = self._watch_paths(config)
         self.generation = 0
         self.error = ""
@@ -132,6 +140,7 @@ class Preview:
             error = f"internal error: {type(exc).__name__}: {exc}"
         else:
             self.out_dir = result.loaded.config.out_dir
+            self.base_path = base_path(result.loaded.config.site.base_url)
             watched = self._watch_paths(result.loaded.config)
             if watched != self.watched:
                 self.watched = watched  # the watchers notice and start again on these
@@ -267,6 +276,9 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         self._respond(head_only=True)
 
     def _respond(self, *, head_only: bool) -> None:
+        prefix = self.server.preview.base_path
+        if prefix != "/" and self.path.startswith(prefix):
+            self.path = "/" + self.path[len(prefix):]  # the site as it will be published
         path = unquote(urlsplit(self.path).path)
         if path == EVENTS_PATH:
             self._stream_events()

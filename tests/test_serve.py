@@ -242,3 +242,25 @@ def test_injection_goes_before_the_last_body_end_and_escapes_the_error():
     assert b"&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in served
     assert b"<script>alert(1)" not in served
     assert inject(b"no body", 1, "").startswith(b"no body<script data-syndicate-serve>")
+
+
+def test_a_site_under_a_path_is_served_there_too(new_site: Path):
+    from syndicate.serve import Preview
+
+    config = new_site / "config.toml"
+    config.write_text(config.read_text().replace('"https://news.example.com/"',
+                                                 '"https://example.github.io/gazette/"'))
+    lines: list[tuple[str, str]] = []
+    preview = Preview(config, log=lambda line, kind: lines.append((kind, line)), quiet=True)
+    url = preview.start("127.0.0.1", 0)
+    try:
+        for path in ("", "gazette/", "gazette/feed.xml"):
+            with urllib.request.urlopen(url + path, timeout=10) as response:
+                assert response.status == 200
+        with urllib.request.urlopen(url + "gazette/feed.xml", timeout=10) as response:
+            assert b'href="/gazette/feed.xsl"' in response.read()
+        with urllib.request.urlopen(url + "gazette/feed.xsl", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        preview.stop()
+    assert lines == []
