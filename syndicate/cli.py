@@ -50,9 +50,10 @@ json_option = click.option("--json", "as_json", is_flag=True,
 
 def _colour(kind: str) -> dict[str, Any]:
     """Style a line by severity; click drops the colour when stderr is not a terminal."""
+    plain = {"reset": False}  # secho would add a reset code even to unstyled text
     if os.environ.get("NO_COLOR"):
-        return {}
-    return {"error": {"fg": "red"}, "warning": {"fg": "yellow"}}.get(kind, {})
+        return plain
+    return {"error": {"fg": "red"}, "warning": {"fg": "yellow"}}.get(kind, plain)
 
 
 def print_problems(problems: list[Problem]) -> None:

@@ -154,7 +154,8 @@ class PageMaker:
             groups.append(Group("Latest news", _cards(site, newest, lead=not top)))
         title = site.config.site.title
         description = site.config.site.description or f"The latest news from {title}."
-        listing = Listing(heading=title, label="", intro="", groups=tuple(groups))
+        listing = Listing(heading=title, label="", intro="", groups=tuple(groups),
+                          heading_hidden=True)
         template = pick(self.env, ["home.html", "list.html"])
         return self.listing_page(template, path="index.html", url=site.base_url, title=title,
                                  description=description, listing=listing)

@@ -140,3 +140,5 @@ class Listing:
     intro: str
     groups: tuple[Group, ...]
     pager: Pager | None = None
+    # The home page's heading repeats the masthead: kept for screen readers and outlines.
+    heading_hidden: bool = False
