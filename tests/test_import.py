@@ -13,6 +13,7 @@ from calendar import timegm
 from datetime import timezone
 from pathlib import Path
 
+import click
 import feedparser
 import pytest
 from click.testing import CliRunner
@@ -402,3 +403,20 @@ def test_section_option_and_canonical_links(example, tmp_path):
         assert "Sport" in record["tags"]
         assert record["canonical_url"].startswith("https://news.example.org/sport/")
     shutil.rmtree(records)
+
+
+def test_problems_are_coloured_on_a_terminal_unless_no_color(tmp_path):
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "T",
+                                "items": [{"id": "1", "content_text": "Text only.",
+                                           "date_published": "2026-02-01T10:00:00Z"}]}))
+    runner = CliRunner()
+    args = ["import", "-q", str(feed), "--to", str(tmp_path / "records")]
+    coloured = runner.invoke(main, args, color=True, env={"NO_COLOR": None})
+    assert coloured.exit_code == 0
+    assert coloured.output.startswith("\x1b[33m") and "title: none in the source" in \
+        coloured.output
+    (tmp_path / "records").rename(tmp_path / "first")
+    plain = runner.invoke(main, args, color=True, env={"NO_COLOR": "1"})
+    assert "\x1b[" not in plain.output
+    assert plain.output == click.unstyle(coloured.output)
