@@ -154,7 +154,8 @@ def _place(config: Config, articles: list[Article], problems: list[Problem]) -> 
     pattern = config.output.permalink
     wanted: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
-        slug = article.slug or text.slug_or_hash(article.title, article.id)
+        # slugify again: a valid record slug can still be a name Windows reserves ("con").
+        slug = text.slugify(article.slug) or text.slug_or_hash(article.title, article.id)
         section_slug = text.slugify(article.section)
         article = dataclasses.replace(
             article, slug=slug, section_slug=section_slug,

@@ -34,6 +34,10 @@ SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_SLUG = 80
 
 
+# Names Windows refuses as files, whatever the extension: a site must survive being copied there.
+_RESERVED_NAMES = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)")
+
+
 def slugify(text: str, *, max_length: int = MAX_SLUG) -> str:
     """Return an ASCII slug of `text` (`[a-z0-9-]`), cut at a word; "" when nothing survives."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -41,6 +45,8 @@ def slugify(text: str, *, max_length: int = MAX_SLUG) -> str:
     if len(slug) > max_length:
         cut = slug[:max_length]
         slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
+    if _RESERVED_NAMES.fullmatch(slug):
+        slug = "x-" + slug
     return slug
 
 
