@@ -113,6 +113,7 @@ class Preview:
         self.changed = threading.Condition()
         self.stopping = threading.Event()
         self.dirty = threading.Event()
+        self.watching = threading.Semaphore(0)  # released as each watcher starts
         self.shown: set[Problem] = set()
         self.threads: list[threading.Thread] = []
         self.server: PreviewServer | None = None
@@ -192,8 +193,10 @@ class Preview:
             done = _Until(lambda watched=watched: self.stopping.is_set()
                           or self.watched is not watched)
             if not paths:
+                self.watching.release()
                 self.stopping.wait(1.0)
                 continue
+            self.watching.release()
             for _changes in watchfiles.watch(*paths, watch_filter=keep, recursive=recursive,
                                              stop_event=done, rust_timeout=1000,
                                              yield_on_timeout=False, raise_interrupt=False):
@@ -217,6 +220,11 @@ class Preview:
             thread = threading.Thread(target=target, name=f"syndicate-{name}", daemon=True)
             thread.start()
             self.threads.append(thread)
+        for _ in range(2):
+            self.watching.acquire(timeout=5)
+        # watchfiles sets its watches up as the generator starts; give it that moment, so
+        # that an edit made as soon as the address is printed is not missed.
+        time.sleep(0.2)
         bound_host, bound_port = self.server.server_address[:2]
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         return f"http://{shown}:{bound_port}/"
