@@ -264,3 +264,41 @@ def test_a_site_under_a_path_is_served_there_too(new_site: Path):
     finally:
         preview.stop()
     assert lines == []
+
+
+@pytest.mark.browser
+def test_an_open_page_reloads_itself_in_a_real_browser(new_site: Path):
+    """Chromium keeps the page open; saving a record makes it reload with the change."""
+    chromium = Path("/usr/bin/chromium")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not chromium.exists():
+        pytest.skip(f"{chromium} is missing (run scripts/setup-test-env)")
+    from syndicate.serve import Preview
+
+    preview = Preview(new_site / "config.toml", log=lambda line, kind: None, quiet=True)
+    url = preview.start("127.0.0.1", 0)
+    article = load(new_site / "config.toml").site.by_id["harbour-lights"]
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium),
+                args=["--headless", "--no-sandbox", "--disable-gpu",
+                      "--disable-background-networking", "--disable-component-update",
+                      "--disable-sync"])
+            try:
+                page = browser.new_page()
+                errors: list[str] = []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.goto(url + article.path.lstrip("/"))
+                page.evaluate("window.stillTheSamePage = true")
+                record = new_site / "articles" / "harbour-lights.json"
+                record.write_text(record.read_text().replace(
+                    "Harbour lights switched on", "Harbour lights relit"))
+                page.wait_for_function("!window.stillTheSamePage", timeout=TIMEOUT * 1000)
+                page.wait_for_load_state()
+                assert "Harbour lights relit" in page.locator("h1").inner_text()
+                assert errors == []
+            finally:
+                browser.close()
+    finally:
+        preview.stop()
