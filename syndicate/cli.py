@@ -126,11 +126,16 @@ def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bo
     """Build feeds, pages, sitemaps and the digest into the output folder."""
     started = time.perf_counter()
     shown: list[Problem] = []
+    progress = not (quiet or as_json) and sys.stderr.isatty()
 
     def report_problems(loaded: Loaded) -> None:
         shown.extend(visible(loaded.problems, strict=strict))
         if not as_json:
             print_problems(shown)
+        if progress:  # on a terminal only: a long build says what it is doing
+            click.echo(f"syndicate: {loaded.files_read} records read in "
+                       f"{time.perf_counter() - started:.2f} s; rendering and writing...",
+                       err=True)
 
     try:
         result = build(config_path, out_dir=out_dir, strict=strict, on_loaded=report_problems)

@@ -92,3 +92,35 @@ def test_init_output_is_the_same_every_time(tmp_path):
     assert run("init", "-q", str(tmp_path / "a")).output == ""
     run("init", "-q", str(tmp_path / "b"))
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_build_says_what_it_is_doing_on_a_terminal_only(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    assert run("init", "-q", str(tmp_path)).exit_code == 0
+    command = [sys.executable, "-m", "syndicate.cli", "build", "--config",
+               str(tmp_path / "config.toml")]
+    main_fd, terminal = pty.openpty()
+    try:
+        finished = subprocess.run(command, stderr=terminal, stdout=subprocess.PIPE,
+                                  text=True, timeout=120, check=True)
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # the terminal's other end is closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main_fd)
+    assert re.fullmatch(rb"syndicate: 3 records read in \d+\.\d\d s; rendering and "
+                        rb"writing\.\.\.\r\n", shown)
+    assert finished.stdout.startswith("syndicate: 3 records read, 0 skipped")
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    assert piped.stderr == "", "no progress when stderr is not a terminal"
