@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from . import parallel
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
 from .outputs import RenderContext, archived, render_outputs
@@ -71,9 +72,11 @@ def render(loaded: Loaded) -> tuple[list, list[Problem]]:
 
 def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool = False,
           environ: Mapping[str, str] = os.environ,
-          on_loaded: Callable[[Loaded], None] | None = None) -> BuildResult:
-    """Build the site. Nothing is written unless every output rendered; under `strict`,
-    nothing is written if any problem was found."""
+          on_loaded: Callable[[Loaded], None] | None = None,
+          jobs: int | None = None) -> BuildResult:
+    """Build the site with `jobs` processes (default: one per core). Nothing in out/ changes
+    unless every output rendered; under `strict`, nothing is written if any problem was
+    found."""
     loaded = load(config_path, out_dir=out_dir, environ=environ)
     if on_loaded:
         on_loaded(loaded)
@@ -88,7 +91,8 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
         raise RecordError(loaded.problems)
     out = loaded.config.out_dir
     with build_lock(out, loaded.config.output.lock_timeout):
-        report = Writer(out).commit(artifacts, keep=archived(loaded.config.output.outputs))
+        report = Writer(out).commit(artifacts, keep=archived(loaded.config.output.outputs),
+                                    render_many=parallel.renderer(jobs or parallel.default_jobs()))
     return BuildResult(loaded, report)
 
 

@@ -120,9 +120,12 @@ def summary(loaded: Loaded, seconds: float, result: BuildResult | None = None) -
 @quiet_option
 @verbose_option
 @json_option
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that render in parallel (default: one per core). The output "
+                   "is the same whatever the number.")
 @handle_errors
 def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bool,
-                  verbose: bool, as_json: bool) -> None:
+                  verbose: bool, as_json: bool, jobs: int | None) -> None:
     """Build feeds, pages, sitemaps and the digest into the output folder."""
     started = time.perf_counter()
     shown: list[Problem] = []
@@ -138,7 +141,8 @@ def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bo
                        err=True)
 
     try:
-        result = build(config_path, out_dir=out_dir, strict=strict, on_loaded=report_problems)
+        result = build(config_path, out_dir=out_dir, strict=strict, on_loaded=report_problems,
+                       jobs=jobs)
     except RecordError as exc:
         # The problems were printed as they were found; add only what --strict found later.
         extra = [p for p in exc.problems if p not in shown]
@@ -189,87 +193,6 @@ def check_command(config_path: str, strict: bool, quiet: bool, as_json: bool) ->
             click.echo(f"syndicate: {data['records']} records checked, {data['errors']} "
                        f"errors, {data['warnings']} warnings")
     if failed:
-        sys.exit(EXIT_FAILED)
-
-
-@main.command("init")
-@click.argument("directory", default=".", type=click.Path(file_okay=False))
-@quiet_option
-@handle_errors
-def init_command(directory: str, quiet: bool) -> None:
-    """Start a site in DIRECTORY: a commented config.toml, three example articles and a
-    templates folder. Refuses to overwrite any file."""
-    from .scaffold import init_site
-
-    written = init_site(directory)
-    if not quiet:
-        for path in written:
-            click.echo(f"  wrote {os.path.join(directory, path)}")
-        step = "" if os.path.abspath(directory) == os.getcwd() else f"cd {directory} && "
-        click.echo(f"syndicate: {len(written)} files written; next: {step}syndicate serve")
-
-
-@main.command("serve")
-@config_option
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; loopback only unless --allow-remote.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on; 0 picks a free one.")
-@click.option("--allow-remote", is_flag=True,
-              help="Allow a --host that other machines can reach (a preview server is not "
-                   "hardened for the internet).")
-@quiet_option
-@click.option("-v", "--verbose", is_flag=True, help="Also print every request.")
-@handle_errors
-def serve_command(config_path: str, host: str, port: int, allow_remote: bool, quiet: bool,
-                  verbose: bool) -> None:
-    """Build, serve the output folder, and rebuild and reload the browser on every change
-    to the records, the config or the templates. Ctrl-C stops."""
-    from .serve import is_loopback, serve
-
-    if not allow_remote and not is_loopback(host):
-        raise click.BadParameter(f"{host} is not a loopback address; add --allow-remote to "
-                                 "serve other machines", param_hint="--host")
-    serve(config_path, host=host, port=port, quiet=quiet, verbose=verbose, log=_log_line)
-
-
-def _log_line(line: str, kind: str) -> None:
-    """Print a line from a long-running command: news to stdout, problems to stderr."""
-    click.secho(line, err=kind != "info", **_colour(kind))
-
-
-@main.command("import")
-@click.argument("source")
-@click.option("--to", "to_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder to write one .json record per item into (your records folder).")
-@click.option("--format", "source_format", default="auto", show_default=True,
-              type=click.Choice(["auto", "rss", "atom", "jsonfeed", "wxr"]),
-              help="What SOURCE is; auto looks at its content.")
-@click.option("--force", is_flag=True,
-              help="Replace record files that exist with different content.")
-@click.option("--section", default=None,
-              help="Section of every imported record (default: from the source's categories).")
-@click.option("--canonical", is_flag=True,
-              help="Keep each item's link as canonical_url (when its home stays elsewhere).")
-@quiet_option
-@json_option
-@handle_errors
-def import_command(source: str, to_dir: str, source_format: str, force: bool,
-                   section: str | None, canonical: bool, quiet: bool, as_json: bool) -> None:
-    """Import an RSS 2.0, Atom 1.0 or JSON Feed file or URL, or a WordPress export (WXR),
-    as article records, one .json file per item. Importing again changes nothing."""
-    from .importers import import_source
-
-    result = import_source(source, to_dir, source_format=source_format, force=force,
-                           section=section, canonical=canonical)
-    if as_json:
-        _emit_json({"ok": not result.refused, **result.summary(),
-                    "problems": [_problem_json(p) for p in result.problems]})
-    else:
-        print_problems(result.problems)
-        if not quiet:
-            click.echo(result.summary_line())
-    if result.refused:
         sys.exit(EXIT_FAILED)
 
 
@@ -367,6 +290,87 @@ def send_command(eml: str, recipients_csv: str, config_path: str, dry_run: bool,
 
     sys.exit(run(config_path, eml, recipients_csv, dry_run=dry_run,
                  resend_unconfirmed=resend_unconfirmed, as_json=as_json, quiet=quiet))
+
+
+@main.command("init")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@quiet_option
+@handle_errors
+def init_command(directory: str, quiet: bool) -> None:
+    """Start a site in DIRECTORY: a commented config.toml, three example articles and a
+    templates folder. Refuses to overwrite any file."""
+    from .scaffold import init_site
+
+    written = init_site(directory)
+    if not quiet:
+        for path in written:
+            click.echo(f"  wrote {os.path.join(directory, path)}")
+        step = "" if os.path.abspath(directory) == os.getcwd() else f"cd {directory} && "
+        click.echo(f"syndicate: {len(written)} files written; next: {step}syndicate serve")
+
+
+@main.command("serve")
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; loopback only unless --allow-remote.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a --host that other machines can reach (a preview server is not "
+                   "hardened for the internet).")
+@quiet_option
+@click.option("-v", "--verbose", is_flag=True, help="Also print every request.")
+@handle_errors
+def serve_command(config_path: str, host: str, port: int, allow_remote: bool, quiet: bool,
+                  verbose: bool) -> None:
+    """Build, serve the output folder, and rebuild and reload the browser on every change
+    to the records, the config or the templates. Ctrl-C stops."""
+    from .serve import is_loopback, serve
+
+    if not allow_remote and not is_loopback(host):
+        raise click.BadParameter(f"{host} is not a loopback address; add --allow-remote to "
+                                 "serve other machines", param_hint="--host")
+    serve(config_path, host=host, port=port, quiet=quiet, verbose=verbose, log=_log_line)
+
+
+def _log_line(line: str, kind: str) -> None:
+    """Print a line from a long-running command: news to stdout, problems to stderr."""
+    click.secho(line, err=kind != "info", **_colour(kind))
+
+
+@main.command("import")
+@click.argument("source")
+@click.option("--to", "to_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write one .json record per item into (your records folder).")
+@click.option("--format", "source_format", default="auto", show_default=True,
+              type=click.Choice(["auto", "rss", "atom", "jsonfeed", "wxr"]),
+              help="What SOURCE is; auto looks at its content.")
+@click.option("--force", is_flag=True,
+              help="Replace record files that exist with different content.")
+@click.option("--section", default=None,
+              help="Section of every imported record (default: from the source's categories).")
+@click.option("--canonical", is_flag=True,
+              help="Keep each item's link as canonical_url (when its home stays elsewhere).")
+@quiet_option
+@json_option
+@handle_errors
+def import_command(source: str, to_dir: str, source_format: str, force: bool,
+                   section: str | None, canonical: bool, quiet: bool, as_json: bool) -> None:
+    """Import an RSS 2.0, Atom 1.0 or JSON Feed file or URL, or a WordPress export (WXR),
+    as article records, one .json file per item. Importing again changes nothing."""
+    from .importers import import_source
+
+    result = import_source(source, to_dir, source_format=source_format, force=force,
+                           section=section, canonical=canonical)
+    if as_json:
+        _emit_json({"ok": not result.refused, **result.summary(),
+                    "problems": [_problem_json(p) for p in result.problems]})
+    else:
+        print_problems(result.problems)
+        if not quiet:
+            click.echo(result.summary_line())
+    if result.refused:
+        sys.exit(EXIT_FAILED)
 
 
 def _problem_json(problem: Problem) -> dict[str, str]:

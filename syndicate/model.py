@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -98,9 +99,24 @@ class Article:
 
 @dataclass(frozen=True)
 class Artifact:
-    """One file an output produces: a path below `out/` and its bytes, or a file to copy."""
+    """One file an output produces: a path below `out/` and its bytes, or a file to copy.
+
+    An expensive artifact is deferred instead: `render` makes its bytes when called, and
+    `fingerprint` digests everything they depend on. When the fingerprint equals the one
+    recorded for the file already in out/, the writer keeps that file and never calls render.
+    """
 
     path: str
     data: bytes = b""
     media_type: str = "application/octet-stream"
     source: Path | None = None
+    render: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
+    fingerprint: str = ""
+
+    def content(self) -> bytes:
+        """Return the artifact's bytes, rendering or reading them if need be."""
+        if self.render is not None:
+            return self.render()
+        if self.source is not None:
+            return self.source.read_bytes()
+        return self.data

@@ -32,6 +32,15 @@ BOOKKEEPING_PREFIX = ".syndicate"
 _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
 
 
+RenderMany = Callable[[list[Artifact]], Iterable[tuple[Artifact, bytes]]]
+
+
+def render_in_order(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, bytes]]:
+    """Render deferred artifacts one after another in this process."""
+    for artifact in artifacts:
+        yield artifact, artifact.content()
+
+
 @dataclass
 class WriteReport:
     written: list[str] = field(default_factory=list)
@@ -108,6 +117,7 @@ class Writer:
         self.temp_dir = out_dir / TEMP_DIR
         self._real_out = os.path.realpath(out_dir)
         self._temp_count = 0
+        self._staged: list[tuple[Path, Path]] = []
 
     def read_manifest(self) -> tuple[dict[str, list], bool]:
         """Return ({path: [hash, size, mtime_ns]}, whether the last build was interrupted)."""
@@ -127,7 +137,8 @@ class Writer:
                           sort_keys=True, separators=(",", ":")).encode()
         self._replace(self.out_dir / MANIFEST, body)
 
-    def _replace(self, target: Path, data: bytes) -> None:
+    def _stage(self, data: bytes) -> Path:
+        """Write `data` to a new temporary file in out/ and return its path."""
         self._temp_count += 1
         temp = self.temp_dir / f"{self._temp_count}.tmp"
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
@@ -138,7 +149,10 @@ class Writer:
                 view = view[os.write(handle, view):]
         finally:
             os.close(handle)
-        os.replace(temp, target)
+        return temp
+
+    def _replace(self, target: Path, data: bytes) -> None:
+        os.replace(self._stage(data), target)
 
     def _target(self, path: str) -> Path:
         target = self.out_dir / path
@@ -150,9 +164,13 @@ class Writer:
             target.unlink()
         return target
 
-    def commit(self, artifacts: Iterable[Artifact],
-               keep: Callable[[str], bool] | None = None) -> WriteReport:
+    def commit(self, artifacts: Iterable[Artifact], keep: Callable[[str], bool] | None = None,
+               render_many: RenderMany | None = None) -> WriteReport:
         """Write every artifact, skipping unchanged ones, then remove stale files.
+
+        A deferred artifact whose fingerprint matches the intact file from the last build is
+        not rendered at all; the others are rendered through `render_many` (which may use
+        several processes) and written as their bytes arrive.
 
         A file written before that no artifact names now is stale, unless `keep(path)` is
         true: then it stays, and stays in the manifest (an archive such as past digests, or
@@ -164,20 +182,34 @@ class Writer:
         self._clear_temporary_files()
         old, _ = self.read_manifest()
         new: dict[str, list] = {}
-        self._save_manifest({**old, **{p: [] for p in by_path}}, pending=True)
-        for path in sorted(by_path):
-            artifact = by_path[path]
-            data = artifact.data if artifact.source is None else artifact.source.read_bytes()
-            hashed = digest(data)
-            target = self._target(path)
-            if self._unchanged(target, data, hashed, old.get(path)):
-                report.unchanged.append(path)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._replace(target, data)
-                report.written.append(path)
-            stat = target.stat()
-            new[path] = [hashed, stat.st_size, stat.st_mtime_ns]
+        deferred = []
+        staged = self._staged = []
+        try:
+            for path in sorted(by_path):
+                artifact = by_path[path]
+                known = old.get(path)
+                if artifact.fingerprint and self._intact(path, known, artifact.fingerprint):
+                    report.unchanged.append(path)
+                    new[path] = known  # type: ignore[assignment]
+                elif artifact.render is not None:
+                    deferred.append(artifact)
+                else:
+                    self._put(artifact, artifact.content(), known, new, report)
+            for artifact, data in (render_many or render_in_order)(deferred):
+                self._put(artifact, data, old.get(artifact.path), new, report)
+        except BaseException:
+            self._clear_temporary_files()
+            raise
+        # Everything rendered: only now does out/ change, one atomic rename per file. The
+        # pending manifest names every file this build may leave, so that a build killed
+        # from here on is finished (and its leftovers removed) by the next one.
+        self._save_manifest({**old, **new, **{p: [] for p in report.written}}, pending=True)
+        for temp, target in staged:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+        for path in report.written:
+            stat = (self.out_dir / path).stat()
+            new[path][1:3] = [stat.st_size, stat.st_mtime_ns]
         for path in sorted(set(old) - set(new)):
             if keep is not None and keep(path):
                 if (self.out_dir / path).is_file():
@@ -190,7 +222,33 @@ class Writer:
                 self._prune_empty_folders(target.parent)
         self._save_manifest(new, pending=False)
         self._clear_temporary_files()
+        report.written.sort()
+        report.unchanged.sort()
         return report
+
+    def _put(self, artifact: Artifact, data: bytes, known: list | None, new: dict[str, list],
+             report: WriteReport) -> None:
+        """Stage `data` for the artifact's path unless the file there already holds it."""
+        hashed = digest(data)
+        target = self._target(artifact.path)
+        if self._unchanged(target, data, hashed, known):
+            report.unchanged.append(artifact.path)
+            stat = target.stat()
+            new[artifact.path] = [hashed, stat.st_size, stat.st_mtime_ns, artifact.fingerprint]
+        else:
+            self._staged.append((self._stage(data), target))
+            report.written.append(artifact.path)
+            new[artifact.path] = [hashed, len(data), 0, artifact.fingerprint]
+
+    def _intact(self, path: str, known: list | None, fingerprint: str) -> bool:
+        """Whether out/ still holds exactly the file last written for this fingerprint."""
+        if not known or len(known) < 4 or known[3] != fingerprint:
+            return False
+        try:
+            stat = (self.out_dir / path).stat()
+        except OSError:
+            return False
+        return [stat.st_size, stat.st_mtime_ns] == known[1:3]
 
     @staticmethod
     def _unchanged(target: Path, data: bytes, hashed: str, known: list | None) -> bool:
@@ -200,7 +258,7 @@ class Writer:
             return False
         if stat.st_size != len(data):
             return False
-        if known and known == [hashed, stat.st_size, stat.st_mtime_ns]:
+        if known and known[:3] == [hashed, stat.st_size, stat.st_mtime_ns]:
             return True
         return target.read_bytes() == data
 

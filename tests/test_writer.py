@@ -126,3 +126,56 @@ def test_the_lock_makes_a_second_build_wait_or_fail(tmp_path):
     thread.join()
     with build_lock(out, timeout=1):
         pass
+
+
+def deferred(path: str, text: str, fingerprint: str, calls: list[str]) -> Artifact:
+    def render() -> bytes:
+        calls.append(path)
+        return text.encode()
+
+    return Artifact(path, render=render, fingerprint=fingerprint)
+
+
+def test_a_matching_fingerprint_skips_rendering(tmp_path):
+    out, calls = tmp_path / "out", []
+    Writer(out).commit([deferred("a.html", "A", "f1", calls), deferred("b.html", "B", "f1", calls)])
+    assert calls == ["a.html", "b.html"]
+    calls.clear()
+    report = Writer(out).commit([deferred("a.html", "A", "f1", calls),
+                                 deferred("b.html", "B2", "f2", calls)])
+    assert calls == ["b.html"]
+    assert report.unchanged == ["a.html"] and report.written == ["b.html"]
+    (out / "a.html").write_text("tampered")
+    calls.clear()
+    Writer(out).commit([deferred("a.html", "A", "f1", calls), deferred("b.html", "B2", "f2", calls)])
+    assert calls == ["a.html"], "a file changed behind the writer's back is rendered again"
+    assert (out / "a.html").read_text() == "A"
+
+
+def test_a_render_that_fails_leaves_out_exactly_as_it_was(tmp_path):
+    out = tmp_path / "out"
+    Writer(out).commit([art("a.html", "A"), art("b.html", "B")])
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()
+              if p.is_file()}
+
+    def explode() -> bytes:
+        raise BuildError("template error")
+
+    with pytest.raises(BuildError):
+        Writer(out).commit([art("a.html", "A2"), art("c.html", "C"),
+                            Artifact("z.html", render=explode)])
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()
+             if p.is_file()}
+    assert after == before
+
+
+def test_parallel_rendering_gives_the_same_files(tmp_path):
+    from syndicate.parallel import MIN_PARALLEL, renderer
+
+    artifacts = [Artifact(f"p/{i}.html", render=(lambda i=i: f"page {i}".encode()))
+                 for i in range(MIN_PARALLEL * 2)]
+    Writer(tmp_path / "one").commit(artifacts, render_many=renderer(1))
+    Writer(tmp_path / "two").commit(artifacts, render_many=renderer(2))
+    for i in range(MIN_PARALLEL * 2):
+        assert (tmp_path / "one" / f"p/{i}.html").read_bytes() == \
+            (tmp_path / "two" / f"p/{i}.html").read_bytes() == f"page {i}".encode()
