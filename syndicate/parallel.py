@@ -45,7 +45,7 @@ def renderer(jobs: int) -> RenderMany:
             chunk = max(1, min(64, len(artifacts) // (jobs * 8)))
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 results = pool.imap(_render, range(len(artifacts)), chunksize=chunk)
-                yield from zip(artifacts, results)
+                yield from zip(artifacts, results, strict=True)
         finally:
             _TASKS = []
 

@@ -138,7 +138,8 @@ def deferred(path: str, text: str, fingerprint: str, calls: list[str]) -> Artifa
 
 def test_a_matching_fingerprint_skips_rendering(tmp_path):
     out, calls = tmp_path / "out", []
-    Writer(out).commit([deferred("a.html", "A", "f1", calls), deferred("b.html", "B", "f1", calls)])
+    Writer(out).commit([deferred("a.html", "A", "f1", calls),
+                        deferred("b.html", "B", "f1", calls)])
     assert calls == ["a.html", "b.html"]
     calls.clear()
     report = Writer(out).commit([deferred("a.html", "A", "f1", calls),
@@ -147,7 +148,8 @@ def test_a_matching_fingerprint_skips_rendering(tmp_path):
     assert report.unchanged == ["a.html"] and report.written == ["b.html"]
     (out / "a.html").write_text("tampered")
     calls.clear()
-    Writer(out).commit([deferred("a.html", "A", "f1", calls), deferred("b.html", "B2", "f2", calls)])
+    Writer(out).commit([deferred("a.html", "A", "f1", calls),
+                        deferred("b.html", "B2", "f2", calls)])
     assert calls == ["a.html"], "a file changed behind the writer's back is rendered again"
     assert (out / "a.html").read_text() == "A"
 
