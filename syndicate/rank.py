@@ -6,10 +6,11 @@ and duplicates (same id, same canonical URL or same normalised headline) appear 
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 import weakref
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,34 +27,42 @@ def _section_key(article: Article) -> str:
 
 
 class _Dedupe:
-    """Remember ids, canonical URLs and normalised headlines already listed."""
+    """Remember the ids, canonical URLs and normalised headlines already listed."""
 
-    def __init__(self) -> None:
-        self.keys: set[tuple[str, str]] = set()
+    def __init__(self, keys: set[tuple[str, str]] | None = None) -> None:
+        self.keys: set[tuple[str, str]] = set(keys or ())
 
-    @staticmethod
-    def keys_of(article: Article) -> list[tuple[str, str]]:
-        keys = [("id", article.id)]
-        if article.canonical:
-            keys.append(("url", article.canonical))
-        title = text.normalise_title(article.title)
-        if title:
-            keys.append(("title", title))
-        return keys
-
-    def is_new(self, article: Article) -> bool:
-        return self.keys.isdisjoint(self.keys_of(article))
+    def copy(self) -> _Dedupe:
+        return _Dedupe(self.keys)
 
     def add(self, article: Article) -> None:
-        self.keys.update(self.keys_of(article))
+        self.keys.update(_dedupe_keys(article))
 
     def take(self, article: Article) -> bool:
-        """Add the article and return True unless it duplicates one already taken."""
-        keys = self.keys_of(article)
+        """Remember the article and return True, unless it duplicates one already taken."""
+        return self._take(_dedupe_keys(article))
+
+    def take_at(self, index: _Index, position: int) -> bool:
+        return self._take(index.dedupe_keys(position))
+
+    def is_new_at(self, index: _Index, position: int) -> bool:
+        return self.keys.isdisjoint(index.dedupe_keys(position))
+
+    def _take(self, keys: tuple[tuple[str, str], ...]) -> bool:
         if not self.keys.isdisjoint(keys):
             return False
         self.keys.update(keys)
         return True
+
+
+def _dedupe_keys(article: Article) -> tuple[tuple[str, str], ...]:
+    keys = [("id", article.id)]
+    if article.canonical:
+        keys.append(("url", article.canonical))
+    title = text.normalise_title(article.title)
+    if title:
+        keys.append(("title", title))
+    return tuple(keys)
 
 
 def _unique(articles: Iterable[Article], count: int,
@@ -147,6 +156,22 @@ class _Index:
     tag_share_limit: float
     size: int
     by_section: dict[str, tuple[Article, ...]]
+    # Filled lazily: normalising every headline up front would cost more than ranking.
+    keys_at: list[tuple[tuple[str, str], ...] | None]
+
+    def dedupe_keys(self, position: int) -> tuple[tuple[str, str], ...]:
+        keys = self.keys_at[position]
+        if keys is None:
+            keys = self.keys_at[position] = _dedupe_keys(self.articles[position])
+        return keys
+
+    def terms_for(self, article: Article) -> tuple[int, ...]:
+        """Return the term ids of an article that is not in the index."""
+        terms = {self.tag_term[tag] for tag in _tag_keys(article) if tag in self.tag_term}
+        section = self.section_term.get(_section_key(article))
+        if section is not None:
+            terms.add(section)
+        return tuple(sorted(terms))
 
 
 def _tag_keys(article: Article) -> list[str]:
@@ -190,6 +215,7 @@ def _build_index(site: Site) -> _Index:
         posting_keys=[[keys[p] for p in posting] for posting in postings],
         tag_term=tag_term, section_term=section_term, tag_share_limit=config.max_tag_share,
         size=size, by_section={s: tuple(members) for s, members in by_section.items()},
+        keys_at=[None] * size,
     )
 
 
@@ -232,14 +258,15 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
 
     First the editor's pinned `related_ids`, in order. Then the best-scoring candidates, where
 
-        score = (sum of weight_tags * idf(tag) over shared tags
-                 + weight_section if the section is shared) * 0.5 ** (|days apart| / half_life_days)
+        score = (sum over shared tags of weight_tags * ln(articles / articles with the tag)
+                 + weight_section if the section is shared)
+                * 0.5 ** (|days between publications| / half_life_days)
 
-    with idf(tag) = ln(articles / articles with the tag). Tags on more than `max_tag_share` of
-    the articles are ignored. Candidates are, for each of the article's tags and for its
-    section, the `max_candidates_per_tag` stories nearest in time (never newer ones unless
-    `include_newer`); those scoring below `threshold` are dropped. Ties go to the newest, then
-    the smaller id. Never the article itself, never a duplicate headline or URL.
+    Tags on more than `max_tag_share` of the articles are ignored. The candidates are, for each
+    of the article's tags and for its section, the `max_candidates_per_tag` stories nearest in
+    time (none newer than the article unless `include_newer`); those scoring below `threshold`
+    are dropped. Ties go to the newest, then the smaller id. Never the article itself, and
+    never a duplicate id, canonical URL or headline. Settings come from `[related]`.
     """
     config = site.config.related
     count = config.count if count is None else count
@@ -249,58 +276,132 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
     dedupe = _Dedupe()
     dedupe.add(article)
     chosen: list[Article] = []
-    pinned_positions: set[int] = set()
+    excluded: set[int] = set()
+    own = index.pos_by_id.get(article.id)
+    if own is not None:
+        excluded.add(own)
     for related_id in article.related_ids:
         position = index.pos_by_id.get(related_id)
-        if position is None or len(chosen) >= count:
-            continue
-        if dedupe.take(index.articles[position]):
+        if position is not None and len(chosen) < count and dedupe.take_at(index, position):
             chosen.append(index.articles[position])
-            pinned_positions.add(position)
+            excluded.add(position)
     wanted = count - len(chosen)
     if wanted <= 0:
         return chosen
-    scored = _score_candidates(index, article, config.max_candidates_per_tag,
-                               config.half_life_days, config.include_newer, config.threshold,
-                               pinned_positions)
-    scored.sort()
-    for _, position in scored:
-        if len(chosen) >= count:
-            break
-        candidate = index.articles[position]
-        if dedupe.take(candidate):
-            chosen.append(candidate)
-    return chosen
+    query = _Query(index, article, own, config.max_candidates_per_tag, config.half_life_days,
+                   config.include_newer, config.threshold, excluded, dedupe)
+    picks = query.best(wanted)
+    return chosen + [index.articles[position] for position in picks]
 
 
-def _score_candidates(index: _Index, article: Article, per_term: int, half_life_days: float,
-                      include_newer: bool, threshold: float,
-                      excluded: set[int]) -> list[tuple[float, int]]:
-    """Return (-score, position) of every candidate scoring at least `threshold`."""
-    own = index.pos_by_id.get(article.id)
-    if own is not None:
-        terms = index.terms_of[own]
-        center = index.key[own]
-    else:
-        terms = tuple(sorted({index.tag_term[t] for t in _tag_keys(article) if t in index.tag_term}
-                             | ({index.section_term[s]} if (s := _section_key(article))
-                                in index.section_term else set())))
-        center = -article.published.timestamp()
-    weights = {term: index.weight[term] for term in terms}
-    decay = math.log(2.0) / (half_life_days * _DAY)
-    seen = set(excluded)
-    if own is not None:
-        seen.add(own)
-    key_of = index.key
-    terms_of = index.terms_of
-    scored: list[tuple[float, int]] = []
-    for term in terms:
-        posting = index.postings[term]
-        keys = index.posting_keys[term]
-        at = bisect_left(posting, own) if own is not None else bisect_left(keys, center)
-        start = 0 if include_newer else bisect_left(keys, center)
-        lo, hi = _window(keys, center, at, own is not None, start, len(keys), per_term)
-        for position in posting[lo:hi]:
+class _Query:
+    """Score the candidates related to one article.
+
+    The article's terms (tags and section) are read as streams, heaviest first, each limited
+    to its `per_term` entries nearest in time. Only the `wanted` best matter, so a stream is
+    cut to the distance beyond which no unseen candidate could still beat the current
+    `wanted`-th best score (the MaxScore idea from search engines): a candidate first met at
+    distance d scores at most (the weights of this and later streams, plus those of earlier
+    streams whose window did not reach d) * 0.5 ** (d / half_life). The cut never changes
+    the result, only how many candidates are scored.
+    """
+
+    def __init__(self, index: _Index, article: Article, own: int | None, per_term: int,
+                 half_life_days: float, include_newer: bool, threshold: float,
+                 excluded: set[int], dedupe: _Dedupe) -> None:
+        self.index = index
+        self.own = own
+        if own is not None:
+            self.terms = index.terms_of[own]
+            self.center = index.key[own]
+        else:
+            self.terms = index.terms_for(article)
+            self.center = -article.published.timestamp()
+        self.per_term = per_term
+        self.decay = math.log(2.0) / (half_life_days * _DAY)
+        self.include_newer = include_newer
+        self.threshold = threshold
+        self.excluded = excluded
+        self.dedupe = dedupe
+
+    def best(self, wanted: int) -> list[int]:
+        """Return the positions of the `wanted` best distinct candidates, best first."""
+        scored, kth = self.score(wanted)
+        picks = self.pick(scored, wanted)
+        if kth is not None and (len(picks) < wanted or picks[-1][0] > -kth):
+            # Duplicates among the best made the cut too eager: score without it.
+            picks = self.pick(self.score(0)[0], wanted)
+        return [position for _, position in picks]
+
+    def pick(self, scored: list[tuple[float, int]], wanted: int) -> list[tuple[float, int]]:
+        scored.sort()
+        picks: list[tuple[float, int]] = []
+        dedupe = self.dedupe.copy()
+        for item in scored:
+            if len(picks) >= wanted:
+                break
+            if dedupe.take_at(self.index, item[1]):
+                picks.append(item)
+        return picks
+
+    def score(self, wanted: int) -> tuple[list[tuple[float, int]], float | None]:
+        """Return (-score, position) of the candidates that may rank among the `wanted` best
+        (every candidate at or above the threshold when `wanted` is 0), and the
+        `wanted`-th best score when `wanted` candidates were found."""
+        index = self.index
+        weights = {term: index.weight[term] for term in self.terms}
+        center, own = self.center, self.own
+        streams = []
+        for term in sorted(self.terms, key=lambda term: (-weights[term], term)):
+            posting, keys = index.postings[term], index.posting_keys[term]
+            at = bisect_left(posting, own) if own is not None else bisect_left(keys, center)
+            start = 0 if self.include_newer else bisect_left(keys, center)
+            lo, hi = _window(keys, center, at, own is not None, start, len(keys), self.per_term)
+            # Every entry nearer than `cover` is inside the window.
+            cover = min(center - keys[lo] if lo > start else math.inf,
+                        keys[hi - 1] - center if hi < len(keys) else math.inf)
+            streams.append((weights[term], posting, keys, at, lo, hi, cover))
+        state = _Scan(self, weights, wanted)
+        if wanted:
+            # Score each stream's nearest few first: a good early bar makes the cut sharp.
+            for _, posting, keys, at, lo, hi, _ in streams:
+                near_lo, near_hi = _window(keys, center, at, own is not None, lo, hi, PROBE)
+                state.consume(posting[near_lo:near_hi])
+        remaining = sum(weights.values())
+        reached: list[tuple[float, float]] = []
+        for weight, posting, keys, _, lo, hi, cover in streams:
+            reach = _reach(remaining, reached, state.bar, self.decay)
+            remaining -= weight
+            reached.append((cover, weight))
+            if reach < 0:
+                break
+            if reach < math.inf:
+                lo, hi = (bisect_left(keys, center - reach, lo, hi),
+                          bisect_right(keys, center + reach, lo, hi))
+            state.consume(posting[lo:hi])
+        return state.scored, (state.best[0] if wanted and len(state.best) == wanted else None)
+
+
+PROBE = 5
+
+
+class _Scan:
+    """The candidates scored so far for one query, and the bar a new one must reach."""
+
+    def __init__(self, query: _Query, weights: dict[int, float], wanted: int) -> None:
+        self.query = query
+        self.weights = weights
+        self.wanted = wanted
+        self.seen = set(query.excluded)
+        self.best: list[float] = []
+        self.bar = query.threshold
+        self.scored: list[tuple[float, int]] = []
+
+    def consume(self, positions: list[int]) -> None:
+        query, weights, seen = self.query, self.weights, self.seen
+        index, center, decay = query.index, query.center, query.decay
+        key_of, terms_of = index.key, index.terms_of
+        for position in positions:
             if position in seen:
                 continue
             seen.add(position)
@@ -309,9 +410,39 @@ def _score_candidates(index: _Index, article: Article, per_term: int, half_life_
                 if other in weights:
                     shared += weights[other]
             score = shared * math.exp(-abs(key_of[position] - center) * decay)
-            if score >= threshold:
-                scored.append((-score, position))
-    return scored
+            if score < self.bar or not query.dedupe.is_new_at(index, position):
+                continue
+            self.scored.append((-score, position))
+            if self.wanted:
+                if len(self.best) < self.wanted:
+                    heapq.heappush(self.best, score)
+                else:
+                    heapq.heappushpop(self.best, score)
+                if len(self.best) == self.wanted:
+                    self.bar = max(query.threshold, self.best[0])
+
+
+def _reach(weight: float, reached: list[tuple[float, float]], bar: float,
+           decay: float) -> float:
+    """Return the largest time distance at which an unseen candidate may still score `bar`,
+    or -1 if none can.
+
+    `weight` is what every unseen candidate may share; each (distance, weight) in `reached`
+    is an earlier stream that already met every candidate nearer than that distance.
+    """
+    if bar <= 0:
+        return math.inf
+    farthest = -1.0
+    nearer = 0.0
+    for distance, extra in [*sorted(reached), (math.inf, 0.0)]:
+        if weight >= bar:
+            limit = math.log(weight / bar) / decay
+            if limit >= nearer:
+                farthest = max(farthest, min(limit, distance))
+        weight += extra
+        nearer = distance
+    # A hair of slack so rounding can only widen the cut, never narrow it.
+    return farthest * (1 + 1e-9) + 1e-6 if farthest >= 0 else -1.0
 
 
 __all__ = ["latest_in_section", "related", "top_stories"]

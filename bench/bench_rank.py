@@ -1,0 +1,114 @@
+"""Time related() for every article of a synthetic corpus, at 10,000 and 100,000 articles.
+
+Usage: python bench/bench_rank.py [--sizes 10000 100000] [--seed 4] [--profile]
+
+The corpus is generated in memory from a seeded random.Random (no files, no wall clock in
+the data): 8 sections of skewed size, tags drawn from a Zipf-like vocabulary of 3,000 tags
+(2 to 6 distinct tags each), publication times spread uniformly over three years. The timed
+loop covers the index build (the first call) and related() for every article, on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from itertools import accumulate
+
+from syndicate.config import Config
+from syndicate.model import Article
+from syndicate.rank import related
+from syndicate.site import Site, build_site
+
+SECTIONS = ("World", "Politics", "Business", "Sport", "Culture", "Science", "Opinion", "Travel")
+SECTION_WEIGHTS = (30, 22, 15, 11, 8, 6, 5, 3)
+VOCABULARY = 3000
+ZIPF_EXPONENT = 1.0
+YEARS = 3
+START = datetime(2023, 1, 1, tzinfo=timezone.utc)
+WORDS = ("harbour", "council", "ferry", "budget", "storm", "festival", "minister", "derby",
+         "border", "market", "turbine", "school", "river", "strike", "vote", "museum")
+
+
+def corpus(size: int, seed: int) -> list[Article]:
+    """Return `size` articles drawn from a seeded generator."""
+    rng = random.Random(seed)
+    tag_names = [f"Tag {rank:04d}" for rank in range(1, VOCABULARY + 1)]
+    tag_cumulative = list(accumulate(1.0 / rank ** ZIPF_EXPONENT
+                                     for rank in range(1, VOCABULARY + 1)))
+    section_cumulative = list(accumulate(SECTION_WEIGHTS))
+    span_seconds = YEARS * 365 * 86400
+    articles = []
+    for number in range(size):
+        wanted = rng.randint(2, 6)
+        tags: list[str] = []
+        while len(tags) < wanted:
+            tag = rng.choices(tag_names, cum_weights=tag_cumulative)[0]
+            if tag not in tags:
+                tags.append(tag)
+        published = START + timedelta(seconds=rng.randrange(span_seconds))
+        words = " ".join(rng.choice(WORDS) for _ in range(4))
+        articles.append(Article(
+            id=f"story-{number:06d}",
+            title=f"{words.capitalize()} {number}",
+            published=published,
+            updated=published,
+            section=rng.choices(SECTIONS, cum_weights=section_cumulative)[0],
+            summary="",
+            body_html="",
+            source=f"articles/{number:06d}.json",
+            tags=tuple(tags),
+            priority=min(9, int(rng.expovariate(0.6))),
+        ))
+    return articles
+
+
+def make_site(size: int, seed: int) -> Site:
+    config = Config()
+    site, _ = build_site(config, corpus(size, seed), environ={})
+    return site
+
+
+def time_related(site: Site) -> tuple[float, int]:
+    """Return the seconds taken by related() for every article (index build included) and
+    the number of related links found."""
+    links = 0
+    started = time.perf_counter()
+    for article in site.articles:
+        links += len(related(site, article))
+    return time.perf_counter() - started, links
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the loop")
+    args = parser.parse_args(argv)
+    results: list[tuple[int, float]] = []
+    for size in args.sizes:
+        site = make_site(size, args.seed)
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        seconds, links = time_related(site)
+        if args.profile:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+        results.append((size, seconds))
+        print(f"related() for every article: {size:>7,} articles {seconds:7.2f} s "
+              f"({seconds / size * 1e6:6.1f} us/article, {links / size:.2f} links/article)")
+        del site
+    if len(results) >= 2:
+        (small, small_seconds), (large, large_seconds) = results[0], results[-1]
+        print(f"ratio {large:,}/{small:,}: {large_seconds / small_seconds:.2f}x "
+              f"(linear would be {large / small:.0f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
