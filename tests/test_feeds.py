@@ -50,12 +50,12 @@ def render_feeds(mini_site, stories: dict[str, str], config: str = "",
     if site_config:
         files["config.toml"] = site_config
     loaded = load(mini_site(files, config), environ={})
-    return {a.path: a.data for a in feeds_output.render(loaded.site, RenderContext())}
+    return {a.path: a.content() for a in feeds_output.render(loaded.site, RenderContext())}
 
 
 def fixture_feeds(fixture_copy) -> dict[str, bytes]:
     loaded = load(fixture_copy("basic"), environ={})
-    return {a.path: a.data for a in feeds_output.render(loaded.site, RenderContext())}
+    return {a.path: a.content() for a in feeds_output.render(loaded.site, RenderContext())}
 
 
 def xml(data: bytes) -> etree._Element:
@@ -253,7 +253,7 @@ def test_output_is_what_lxml_and_json_would_write_for_the_whole_document(fixture
 
 def test_two_builds_are_byte_identical(fixture_copy):
     config = fixture_copy("basic")
-    renders = [{a.path: a.data for a in feeds_output.render(load(config, environ={}).site,
+    renders = [{a.path: a.content() for a in feeds_output.render(load(config, environ={}).site,
                                                                RenderContext())}
                for _ in range(2)]
     assert renders[0] == renders[1]

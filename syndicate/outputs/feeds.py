@@ -11,8 +11,11 @@ tag_authority, ttl, update_period, update_frequency, stylesheet), `[site]` and `
 
 from __future__ import annotations
 
+from functools import partial
+
 import jinja2
 
+from ..incremental import fingerprint, keys
 from ..model import Artifact
 from ..site import Site
 from ..templating import environment, pick
@@ -34,17 +37,20 @@ def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     formats = [fmt for fmt in ("rss", "atom", "json") if fmt in config.formats]
     logical = feeds(site)
     artifacts = []
+    documents = {"json": partial(jsonfeed.document, site, cache=items),
+                 "rss": partial(rss.document, site, cache=entries),
+                 "atom": partial(atom.document, site, cache=entries)}
     for feed in logical:
+        identity = (feed.kind, feed.slug, feed.name, feed.title, feed.description,
+                    feed.page_url, feed.folder, feed.id)
         for page in pages(feed, config.max_items, config.archives):
+            shown = (page.number, page.older, page.newer, keys(page.articles),
+                     None if page.articles else site.now)
             for fmt in formats:
-                if fmt == "json":
-                    data = jsonfeed.document(site, page, items)
-                elif fmt == "rss":
-                    data = rss.document(site, page, entries)
-                else:
-                    data = atom.document(site, page, entries)
-                path = file_path(feed, names[fmt], page.number)
-                artifacts.append(Artifact(path, data, MEDIA_TYPES[fmt]))
+                artifacts.append(Artifact(
+                    file_path(feed, names[fmt], page.number), media_type=MEDIA_TYPES[fmt],
+                    render=partial(documents[fmt], page=page),
+                    fingerprint=fingerprint(site.config, "feed", fmt, identity, shown)))
     if logical and formats:
         artifacts.append(Artifact("feeds.opml", opml.document(site, logical), OPML_TYPE))
     if config.stylesheet and {"rss", "atom"} & set(formats) and logical:

@@ -1,0 +1,65 @@
+"""Fingerprints for incremental builds: a digest of everything one artifact depends on.
+
+An output that defers an artifact gives it a fingerprint built from `environment_digest` (the
+package version, the whole config and every template file) and the keys of the articles and
+lists it shows. When the fingerprint equals the one the writer recorded for the file already
+in out/, the artifact is not rendered again. A fingerprint must therefore name every input:
+a missed input means a stale page, which the incremental-equals-cold test exists to catch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+import weakref
+
+from . import __version__
+from .config import Config
+from .model import Article
+from .templating import default_templates_dir
+
+# id(config) -> (a weak reference to it, its digest); configs hold lists, so they don't hash.
+_ENVIRONMENTS: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def _folder_digest(folder: Path, into: hashlib._Hash) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            into.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            into.update(path.read_bytes() + b"\0")
+
+
+def environment_digest(config: Config) -> str:
+    """Digest what every artifact depends on: the version, the config and the templates."""
+    known = _ENVIRONMENTS.get(id(config))
+    if known is not None and known[0]() is config:
+        return known[1]
+    hashed = hashlib.sha256(f"syndicate {__version__}\0{config!r}\0".encode())
+    _folder_digest(default_templates_dir(), hashed)
+    if config.content.templates:
+        hashed.update(b"overrides\0")
+        _folder_digest(config.path(config.content.templates), hashed)
+    _ENVIRONMENTS[id(config)] = (weakref.ref(config), hashed.hexdigest())
+    return hashed.hexdigest()
+
+
+def article_key(article: Article) -> tuple:
+    """Return what identifies an article's rendered form: its file's bytes (by digest) plus
+    what the site derives from others (its URL after slug collisions, its checked related
+    ids) and its pictures' sizes, which come from image files rather than the record."""
+    return (article.id, article.digest, article.path, article.url, article.related_ids,
+            tuple((i.url, i.width, i.height, i.length) for i in article.images))
+
+
+def keys(articles: Iterable[Article]) -> tuple:
+    return tuple(article_key(a) for a in articles)
+
+
+def fingerprint(config: Config, *parts: object) -> str:
+    """Return a digest of the environment and `parts` (tuples of strings, numbers, keys)."""
+    hashed = hashlib.sha256(environment_digest(config).encode())
+    hashed.update(repr(parts).encode("utf-8", "surrogatepass"))
+    return hashed.hexdigest()
