@@ -151,7 +151,9 @@ class PageMaker:
         if top:
             groups.append(Group("Top stories", _cards(site, top, lead=True)))
         if newest:
-            groups.append(Group("Latest news", _cards(site, newest, lead=not top)))
+            # Under the top stories the newest are headlines only: the page stays light.
+            groups.append(Group("Latest news", _cards(site, newest, lead=not top),
+                                compact=bool(top)))
         title = site.config.site.title
         description = site.config.site.description or f"The latest news from {title}."
         listing = Listing(heading=title, label="", intro="", groups=tuple(groups),

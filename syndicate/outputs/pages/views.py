@@ -121,8 +121,11 @@ class NavLink:
 
 @dataclass(frozen=True)
 class Group:
+    """Cards under one heading; a compact group shows headlines only, without pictures."""
+
     heading: str
     cards: tuple[Card, ...]
+    compact: bool = False
 
 
 @dataclass(frozen=True)
