@@ -12,7 +12,8 @@ from . import parallel
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
 from .outputs import RenderContext, archived, render_outputs
-from .records import load_records
+from .recordcache import CACHE_DIR, CACHE_FILE, dump_cache, load_cache
+from .records import LoadResult, load_records
 from .site import Site, build_site
 from .writer import Writer, WriteReport, build_lock
 
@@ -26,6 +27,7 @@ class Loaded:
     problems: list[Problem]
     files_read: int
     drafts: int
+    records: LoadResult | None = None
 
     @property
     def skipped(self) -> int:
@@ -44,13 +46,27 @@ class BuildResult:
 
 
 def load(config_path: Path | str, *, out_dir: str | None = None,
-         environ: Mapping[str, str] = os.environ) -> Loaded:
-    """Load and check the config and every record; raise ConfigError on a bad config."""
+         environ: Mapping[str, str] = os.environ, jobs: int = 1,
+         use_cache: bool = False) -> Loaded:
+    """Load and check the config and every record; raise ConfigError on a bad config.
+
+    With `use_cache`, records parsed by an earlier build of the same out/ are reused.
+    """
     config = load_config(config_path, out_dir=out_dir)
-    loaded = load_records(config)
+    loaded = load_records(config, cache=load_cache(config) if use_cache else None, jobs=jobs)
     site, problems = build_site(config, loaded.articles, environ)
     drafts = sum(1 for a in loaded.articles if a.draft)
-    return Loaded(config, site, loaded.problems + problems, loaded.files_read, drafts)
+    return Loaded(config, site, loaded.problems + problems, loaded.files_read, drafts, loaded)
+
+
+def save_record_cache(loaded: Loaded, writer: Writer) -> None:
+    """Keep this build's parse results for the next one, unless nothing was parsed anew."""
+    records = loaded.records
+    if records is None or (records.reused == records.files_read
+                           and (writer.out_dir / CACHE_DIR / CACHE_FILE).is_file()):
+        return
+    writer.save_bookkeeping(f"{CACHE_DIR}/{CACHE_FILE}", dump_cache(loaded.config,
+                                                                    records.entries))
 
 
 def strict_failures(problems: list[Problem]) -> list[Problem]:
@@ -77,7 +93,8 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
     """Build the site with `jobs` processes (default: one per core). Nothing in out/ changes
     unless every output rendered; under `strict`, nothing is written if any problem was
     found."""
-    loaded = load(config_path, out_dir=out_dir, environ=environ)
+    jobs = jobs or parallel.default_jobs()
+    loaded = load(config_path, out_dir=out_dir, environ=environ, jobs=jobs, use_cache=True)
     if on_loaded:
         on_loaded(loaded)
     if strict and strict_failures(loaded.problems):
@@ -91,8 +108,10 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
         raise RecordError(loaded.problems)
     out = loaded.config.out_dir
     with build_lock(out, loaded.config.output.lock_timeout):
-        report = Writer(out).commit(artifacts, keep=archived(loaded.config.output.outputs),
-                                    render_many=parallel.renderer(jobs or parallel.default_jobs()))
+        writer = Writer(out)
+        report = writer.commit(artifacts, keep=archived(loaded.config.output.outputs),
+                               render_many=parallel.renderer(jobs))
+        save_record_cache(loaded, writer)
     return BuildResult(loaded, report)
 
 

@@ -10,9 +10,9 @@ a missed input means a stale page, which the incremental-equals-cold test exists
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
-import weakref
 
 from . import __version__
 from .config import Config

@@ -24,6 +24,7 @@ from .config import Config, utf8_error
 from .errors import ConfigError, Problem
 from .media import MediaResolver
 from .model import Article, Author
+from .recordcache import Entry, image_stats, images_unchanged, parse_many
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,11 +47,14 @@ _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
 @dataclass
 class LoadResult:
-    """The articles that passed (drafts included, marked), and every problem met."""
+    """The articles that passed (drafts included, marked), every problem met, and each
+    file's parse result for the record cache."""
 
     articles: list[Article] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files_read: int = 0
+    entries: dict[str, Entry] = field(default_factory=dict)
+    reused: int = 0
 
 
 def find_record_files(root: Path, shown_root: str,
@@ -97,8 +101,13 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def load_records(config: Config) -> LoadResult:
-    """Read every record file below the records folder and return articles plus problems."""
+def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
+                 jobs: int = 1) -> LoadResult:
+    """Read every record file below the records folder and return articles plus problems.
+
+    Files whose entry in `cache` still holds are not parsed again; the rest are parsed over
+    `jobs` processes. The result is the same either way.
+    """
     result = LoadResult()
     root = config.records_dir
     shown_root = config.content.dir
@@ -106,20 +115,66 @@ def load_records(config: Config) -> LoadResult:
         # Building an empty site here would delete every page a previous build wrote.
         raise ConfigError([Problem(config.source, "[content] dir",
                                    f'records folder "{shown_root}" does not exist')])
-    media = MediaResolver(config)
-    for path, shown in find_record_files(root, shown_root, result.problems):
-        result.files_read += 1
-        data, problems, digest = read_record_file(path, shown, config.content.max_file_bytes)
-        result.problems.extend(problems)
-        if data is None:
-            continue
-        default_id = path.relative_to(root).with_suffix("").as_posix()
-        article, problems = parse_record(data, shown, default_id, config, media,
-                                         markdown=path.suffix == ".md")
-        result.problems.extend(problems)
-        if article is not None:
-            result.articles.append(dataclasses.replace(article, digest=digest))
+    files = list(find_record_files(root, shown_root, result.problems))
+    result.files_read = len(files)
+    misses = []
+    for path, shown in files:
+        entry = _still_valid(config, path, (cache or {}).get(shown))
+        if entry is None:
+            misses.append((path, shown))
+        else:
+            result.entries[shown] = entry
+    result.reused = len(result.entries)
+    for shown, entry in parse_many(config, misses, jobs):
+        result.entries[shown] = entry
+    for _, shown in files:
+        entry = result.entries[shown]
+        result.problems.extend(entry.problems)
+        if entry.article is not None:
+            result.articles.append(entry.article)
     return result
+
+
+def _still_valid(config: Config, path: Path, entry: Entry | None) -> Entry | None:
+    """Return the cached entry if the file (and its local images) did not change."""
+    if entry is None:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if (info.st_size, info.st_mtime_ns) != (entry.size, entry.mtime_ns):
+        # A fresh clone resets every mtime: the bytes decide.
+        if info.st_size != entry.size or _file_digest(path) != entry.digest:
+            return None
+        entry.mtime_ns = info.st_mtime_ns
+    return entry if images_unchanged(config, entry) else None
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    except OSError:
+        return ""
+
+
+def parse_file(config: Config, path: Path, shown: str) -> Entry:
+    """Read and check one record file; never raises on bad input."""
+    try:
+        info = path.stat()
+        size, mtime_ns = info.st_size, info.st_mtime_ns
+    except OSError:
+        size = mtime_ns = -1
+    data, problems, digest = read_record_file(path, shown, config.content.max_file_bytes)
+    article = None
+    if data is not None:
+        default_id = path.relative_to(config.records_dir).with_suffix("").as_posix()
+        article, more = parse_record(data, shown, default_id, config, MediaResolver(config),
+                                     markdown=path.suffix == ".md")
+        problems.extend(more)
+        if article is not None:
+            article = dataclasses.replace(article, digest=digest)
+    return Entry(size, mtime_ns, digest, article, problems, image_stats(config, article))
 
 
 def read_record_file(path: Path, shown: str,

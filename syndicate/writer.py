@@ -154,6 +154,15 @@ class Writer:
     def _replace(self, target: Path, data: bytes) -> None:
         os.replace(self._stage(data), target)
 
+    def save_bookkeeping(self, name: str, data: bytes) -> None:
+        """Atomically write one of the writer's own files (a cache) below out/.syndicate-*."""
+        if not name.startswith(BOOKKEEPING_PREFIX) or ".." in name.split("/"):
+            raise BuildError(f'"{name}" is not a bookkeeping path')
+        target = self.out_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.temp_dir.mkdir(exist_ok=True)
+        self._replace(target, data)
+
     def _target(self, path: str) -> Path:
         target = self.out_dir / path
         parent = os.path.realpath(target.parent)

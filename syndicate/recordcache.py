@@ -1,0 +1,138 @@
+"""Reuse parsed records across builds, and parse the rest over several processes.
+
+The cache lives in `out/.syndicate-cache/records.pickle` (nothing is ever written outside
+out/). An entry is reused when the file's size and mtime are unchanged, or, after a fresh
+clone has reset every mtime, when the file's bytes hash the same, and when any local image it
+uses is unchanged too. The cache is keyed by the package version and the config that parsing
+reads; a cache from another version or config, a damaged one, or one that other users could
+have written is ignored, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+import stat as stat_module
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .config import Config
+from .errors import Problem
+from .model import Article
+
+CACHE_DIR = ".syndicate-cache"
+CACHE_FILE = "records.pickle"
+MAGIC = b"syndicate-records\n"
+# Below this many files to parse, a pool costs more than it saves.
+MIN_PARALLEL = 400
+
+
+@dataclass
+class Entry:
+    """One record file's parse result and what it was parsed from."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    article: Article | None
+    problems: list[Problem]
+    images: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def cache_key(config: Config) -> str:
+    """Digest what parsing depends on: the version, [site], [content] and the media path."""
+    text = f"{__version__}\0{config.site!r}\0{config.content!r}\0{config.output.media_path}\0"
+    text += str(config.records_dir)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cache_path(config: Config) -> Path:
+    return config.out_dir / CACHE_DIR / CACHE_FILE
+
+
+def load_cache(config: Config) -> dict[str, Entry]:
+    """Return the cached entries by shown path, or {} if there is no trustworthy cache."""
+    path = cache_path(config)
+    try:
+        info = path.lstat()
+        if not stat_module.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or \
+                info.st_mode & (stat_module.S_IWGRP | stat_module.S_IWOTH):
+            return {}
+        with path.open("rb") as handle:
+            if handle.readline() != MAGIC or handle.readline().strip().decode() != \
+                    cache_key(config):
+                return {}
+            body = handle.read()
+        checksum, payload = body[:32], body[32:]
+        if hashlib.sha256(payload).digest() != checksum:
+            return {}
+        entries = pickle.loads(payload)
+        return entries if isinstance(entries, dict) else {}
+    except Exception:  # a damaged cache of any kind is simply rebuilt
+        return {}
+
+
+def dump_cache(config: Config, entries: dict[str, Entry]) -> bytes:
+    payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+    return (MAGIC + cache_key(config).encode() + b"\n" + hashlib.sha256(payload).digest()
+            + payload)
+
+
+def images_unchanged(config: Config, entry: Entry) -> bool:
+    for local, size, mtime_ns in entry.images:
+        try:
+            info = (config.records_dir / local).stat()
+        except OSError:
+            return False
+        if (info.st_size, info.st_mtime_ns) != (size, mtime_ns):
+            return False
+    return True
+
+
+def image_stats(config: Config, article: Article | None) -> list[tuple[str, int, int]]:
+    if article is None:
+        return []
+    stats = []
+    for image in article.images:
+        for local in [image.local, *(s.local for s in image.sources)]:
+            if local:
+                try:
+                    info = (config.records_dir / local).stat()
+                except OSError:
+                    continue
+                stats.append((local, info.st_size, info.st_mtime_ns))
+    return stats
+
+
+_JOB: tuple[Config, list[tuple[Path, str]]] | None = None
+
+
+def _parse_one(index: int) -> tuple[str, Entry]:
+    from .records import parse_file
+
+    assert _JOB is not None
+    config, files = _JOB
+    path, shown = files[index]
+    return shown, parse_file(config, path, shown)
+
+
+def parse_many(config: Config, files: list[tuple[Path, str]],
+               jobs: int) -> Iterator[tuple[str, Entry]]:
+    """Parse record files, over `jobs` processes when there are enough of them."""
+    global _JOB
+    _JOB = (config, files)
+    try:
+        if jobs <= 1 or len(files) < MIN_PARALLEL or "fork" not in \
+                multiprocessing.get_all_start_methods():
+            for index in range(len(files)):
+                yield _parse_one(index)
+            return
+        chunk = max(1, min(200, len(files) // (jobs * 8)))
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap(_parse_one, range(len(files)), chunksize=chunk)
+    finally:
+        _JOB = None
