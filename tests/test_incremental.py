@@ -1,0 +1,177 @@
+"""Incremental builds end byte-identical to a cold build, whatever changed in between."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from outputscan import published_files
+
+from syndicate.build import build
+
+CONFIG = """\
+[site]
+title = "Step Times"
+base_url = "https://steps.example.com/"
+timezone = "Europe/London"
+{extra}
+[content]
+templates = "overrides"
+
+[pages]
+per_page = {per_page}
+
+[feeds]
+max_items = {max_items}
+"""
+SECTIONS = ["World", "Sport", "Science"]
+TAGS = ["Harbour", "Tides", "Ferries", "Council", "Weather", "Football"]
+
+
+def record(rng: random.Random, index: int) -> dict:
+    return {
+        "id": f"s{index}", "title": f"Story {index} about {rng.choice(TAGS).lower()}",
+        "published": f"2026-03-{1 + rng.randrange(14):02d}T{rng.randrange(24):02d}:"
+                     f"{rng.randrange(60):02d}:00Z",
+        "section": rng.choice(SECTIONS), "tags": rng.sample(TAGS, rng.randint(1, 3)),
+        "authors": [rng.choice(["Ana Alves", "Ben Brook", "Cleo Castel"])],
+        "priority": rng.randrange(5),
+        "body": f"<p>Body of story {index}: {rng.random():.6f}</p>",
+    }
+
+
+class Site:
+    """A mini-site on disk that the steps mutate."""
+
+    def __init__(self, root: Path, rng: random.Random) -> None:
+        self.root, self.rng, self.next_id = root, rng, 0
+        self.settings = {"per_page": 3, "max_items": 4, "extra": ""}
+        (root / "articles").mkdir(parents=True)
+        (root / "overrides").mkdir()
+        for _ in range(12):
+            self.add()
+        self.write_config()
+
+    def write_config(self) -> None:
+        (self.root / "config.toml").write_text(CONFIG.format(**self.settings), encoding="utf-8")
+
+    def files(self) -> list[Path]:
+        return sorted((self.root / "articles").glob("*.json"))
+
+    def add(self) -> str:
+        index, self.next_id = self.next_id, self.next_id + 1
+        (self.root / "articles" / f"s{index}.json").write_text(
+            json.dumps(record(self.rng, index)), encoding="utf-8")
+        return f"add s{index}"
+
+    def edit(self) -> str:
+        path = self.rng.choice(self.files())
+        data = json.loads(path.read_text())
+        field = self.rng.choice(["title", "body", "tags", "section", "priority", "published"])
+        replacement = record(self.rng, int(data["id"][1:]))
+        data[field] = replacement[field]
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return f"edit {path.stem}.{field}"
+
+    def delete(self) -> str:
+        files = self.files()
+        if len(files) <= 3:
+            return self.add()
+        path = self.rng.choice(files)
+        path.unlink()
+        return f"delete {path.stem}"
+
+    def configure(self) -> str:
+        key = self.rng.choice(["per_page", "max_items", "extra"])
+        if key == "extra":
+            self.settings["extra"] = self.rng.choice(['description = "New words."', ""])
+        else:
+            self.settings[key] = self.rng.randint(2, 6)
+        self.write_config()
+        return f"config {key}"
+
+    def template(self) -> str:
+        override = self.root / "overrides" / "article.html"
+        if override.exists() and self.rng.random() < 0.5:
+            override.unlink()
+            return "template removed"
+        marker = self.rng.randrange(1000)
+        override.write_text('{% extends "default:article.html" %}\n'
+                            "{% block main %}<p>Override " + str(marker) + "</p>"
+                            "{{ super() }}{% endblock %}\n", encoding="utf-8")
+        return f"template {marker}"
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in published_files(out)}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incremental_builds_equal_cold_builds(tmp_path, seed):
+    rng = random.Random(seed)
+    site = Site(tmp_path / "site", rng)
+    incremental = tmp_path / "incremental"
+    build(site.root / "config.toml", out_dir=str(incremental), environ={}, jobs=1)
+    steps = [site.add, site.edit, site.delete, site.configure, site.template]
+    for number in range(10):
+        done = rng.choice(steps)()
+        build(site.root / "config.toml", out_dir=str(incremental), environ={}, jobs=1)
+        cold = tmp_path / f"cold{number}"
+        build(site.root / "config.toml", out_dir=str(cold), environ={}, jobs=1)
+        got, want = tree(incremental), tree(cold)
+        # Past days' digests are an archive that builds keep on purpose (docs/outputs.md);
+        # everything else must be exactly the cold build.
+        got = {p: d for p, d in got.items() if p in want or not p.startswith("digest/")}
+        assert sorted(got) == sorted(want), f"step {number} ({done}): the file sets differ"
+        for path in want:
+            assert got[path] == want[path], f"step {number} ({done}): {path} differs"
+        shutil.rmtree(cold)
+
+
+def test_a_second_build_renders_nothing(tmp_path, monkeypatch):
+    from syndicate.model import Artifact
+
+    site = Site(tmp_path / "site", random.Random(3))
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    rendered = []
+    original = Artifact.content
+
+    def counting(self: Artifact) -> bytes:
+        if self.render is not None:
+            rendered.append(self.path)
+        return original(self)
+
+    monkeypatch.setattr(Artifact, "content", counting)
+    result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert result.report.written == []
+    assert result.loaded.records.reused == result.loaded.records.files_read
+    assert rendered == [], "unchanged deferred artifacts are not rendered again"
+
+
+def test_jobs_do_not_change_the_output(tmp_path):
+    site = Site(tmp_path / "site", random.Random(4))
+    for _ in range(60):
+        site.add()
+    build(site.root / "config.toml", out_dir=str(tmp_path / "one"), environ={}, jobs=1)
+    build(site.root / "config.toml", out_dir=str(tmp_path / "two"), environ={}, jobs=2)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path):
+    from syndicate.recordcache import CACHE_DIR, CACHE_FILE, MAGIC
+
+    site = Site(tmp_path / "site", random.Random(5))
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    cache = out / CACHE_DIR / CACHE_FILE
+    good = tree(out)
+    for damage in [b"", b"garbage", MAGIC + b"not-the-key\n", cache.read_bytes()[:-10],
+                   cache.read_bytes()[:-1] + b"X"]:
+        cache.write_bytes(damage)
+        result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+        assert result.loaded.records.reused == 0
+        assert tree(out) == good
