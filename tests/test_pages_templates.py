@@ -35,7 +35,7 @@ def render(config, environ: dict[str, str] | None = None) -> tuple[dict[str, byt
     loaded = load(config, environ=environ or {})
     ctx = RenderContext()
     artifacts = pages_output.render(loaded.site, ctx)
-    return {a.path: a.data for a in artifacts}, ctx
+    return {a.path: a.content() for a in artifacts}, ctx
 
 
 def parse(data: bytes) -> lxml.html.HtmlElement:
