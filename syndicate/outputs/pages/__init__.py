@@ -11,10 +11,12 @@ and `[latest]`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import jinja2
 
 from ... import rank
+from ...incremental import article_key, fingerprint, keys
 from ...model import Article, Artifact, Term
 from ...site import Site
 from ...stories import story_card
@@ -75,33 +77,54 @@ class PageMaker:
                               for term in site.sections),
         }
 
-    def page(self, template: jinja2.Template, path: str, where: str,
-             **context: object) -> Artifact:
-        html = render_template(template, where, lang=self.site.config.site.language,
-                               **context)
-        data = html.encode("utf-8")
-        if len(data) > HTML_BUDGET:
-            self.ctx.warn(where, f"{path} is {len(data)} bytes; AMP-lite pages stay under "
-                          f"{HTML_BUDGET}")
-        return Artifact(path, data, HTML_TYPE)
+    def html(self, template: jinja2.Template, where: str, **context: object) -> bytes:
+        """Render one page. No warnings here: deferred pages render in other processes."""
+        return render_template(template, where, lang=self.site.config.site.language,
+                               **context).encode("utf-8")
+
+    def common_key(self) -> tuple:
+        """Return what every page shows besides its own content, for fingerprints."""
+        site = self.site
+        return (tuple((t.name, t.url) for t in site.sections), site.now.year,
+                repr(site.logo), repr(site.favicon))
+
+    def check_article(self, article: Article) -> None:
+        """Report, in this process, what rendering the article's page would warn about."""
+        if len(article.body_html) > HTML_BUDGET * 0.8:
+            self.ctx.warn(article.source, f"body is {len(article.body_html):,} bytes; its page "
+                          f"will not stay under the AMP-lite budget of {HTML_BUDGET:,}", "body")
+        if "<img" in article.body_html:
+            prepare_body(article.body_html, str,
+                         lambda message: self.ctx.warn(article.source, message, "body"))
 
     # Articles -------------------------------------------------------------------------
 
     def article(self, article: Article) -> Artifact:
+        """Return the article's page, deferred: rendered only when its fingerprint changed."""
+        site = self.site
+        related = rank.related(site, article)
+        latest = rank.latest_in_section(site, article)
+        self.check_article(article)
+        section_term = self.sections.get(article.section_slug)
+        return Artifact(article.path, media_type=HTML_TYPE,
+                        render=partial(self.article_html, article, related, latest),
+                        fingerprint=fingerprint(
+                            site.config, "article", self.common_key(), article_key(article),
+                            keys(related), keys(latest),
+                            (section_term.name, section_term.url) if section_term else None))
+
+    def article_html(self, article: Article, related_articles: list[Article],
+                     latest_articles: list[Article]) -> bytes:
         site = self.site
         href = Linker(site, article.url)
         story = story_card(site, article)
         section_term = self.sections.get(article.section_slug)
         related = LinkList("Related stories",
-                           tuple(link_card(site, a) for a in rank.related(site, article)))
+                           tuple(link_card(site, a) for a in related_articles))
         latest = LinkList(f"Latest {article.section} News",
-                          tuple(link_card(site, a)
-                                for a in rank.latest_in_section(site, article)))
+                          tuple(link_card(site, a) for a in latest_articles))
         lead = image_view(article.lead_image, LEAD_SIZES) if article.lead_image else None
         pictures = tuple(image_view(image, LEAD_SIZES) for image in article.images[1:])
-
-        def warn(message: str) -> None:
-            self.ctx.warn(article.source, message, "body")
 
         head = heads.Head(
             title=f"{article.title} – {site.config.site.title}",
@@ -114,17 +137,17 @@ class PageMaker:
             css=self.css,
         )
         template = pick(self.env, [f"article-{article.section_slug}.html", "article.html"])
-        return self.page(template, article.path, article.source, head=head, href=href,
+        return self.html(template, article.source, head=head, href=href,
                          chrome=self.chrome(href, section_term.url if section_term else "", "true"),
                          story=story, lead=lead, pictures=pictures,
-                         body=prepare_body(article.body_html, href, warn),
+                         body=prepare_body(article.body_html, href, _ignore),
                          related=related, latest=latest)
 
     # Lists ----------------------------------------------------------------------------
 
     def listing_page(self, template: jinja2.Template, *, path: str, url: str, title: str,
                      description: str, listing: Listing, term: Term | None = None,
-                     prev_url: str = "", next_url: str = "") -> Artifact:
+                     prev_url: str = "", next_url: str = "") -> bytes:
         site = self.site
         href = Linker(site, url)
         first = next((c for g in listing.groups for c in g.cards), None)
@@ -137,7 +160,7 @@ class PageMaker:
             css=self.css, prev_url=prev_url, next_url=next_url,
         )
         current = term.url if term is not None and term.kind == "section" else ""
-        return self.page(template, path, f"{path}", head=head, href=href,
+        return self.html(template, path, head=head, href=href,
                          chrome=self.chrome(href, current, "page" if url == current else "true"),
                          listing=listing)
 
@@ -159,8 +182,9 @@ class PageMaker:
         listing = Listing(heading=title, label="", intro="", groups=tuple(groups),
                           heading_hidden=True)
         template = pick(self.env, ["home.html", "list.html"])
-        return self.listing_page(template, path="index.html", url=site.base_url, title=title,
-                                 description=description, listing=listing)
+        return Artifact("index.html", self.listing_page(
+            template, path="index.html", url=site.base_url, title=title,
+            description=description, listing=listing), HTML_TYPE)
 
     def term_pages(self, term: Term) -> list[Artifact]:
         site = self.site
@@ -177,24 +201,42 @@ class PageMaker:
         }[term.kind]
         artifacts = []
         for number, chunk in enumerate(chunks, 1):
-            pager = None
-            if len(chunks) > 1:
-                pager = Pager(number, len(chunks),
-                              newer=urls[number - 2] if number > 1 else "",
-                              older=urls[number] if number < len(chunks) else "")
-            heading = term.name
-            page_title = f"{term.name} – {title}"
-            if number > 1:
-                page_title = f"{term.name} – page {number} – {title}"
-            listing = Listing(heading=heading, label=KIND_LABELS[term.kind], intro="",
-                              groups=(Group(_group_heading(term, number),
-                                            _cards(site, chunk, lead=number == 1)),),
-                              pager=pager)
-            artifacts.append(self.listing_page(
-                template, path=page_path(site, term, number), url=urls[number - 1],
-                title=page_title, description=description, listing=listing, term=term,
-                prev_url=pager.newer if pager else "", next_url=pager.older if pager else ""))
+            path = page_path(site, term, number)
+            artifacts.append(Artifact(
+                path, media_type=HTML_TYPE,
+                render=partial(self.term_page_html, template, term, number, chunks, urls,
+                               description),
+                fingerprint=fingerprint(site.config, "list", self.common_key(), term.kind,
+                                        term.slug, term.name, term.url, number, urls,
+                                        keys(chunk))))
         return artifacts
+
+    def term_page_html(self, template: jinja2.Template, term: Term, number: int,
+                       chunks: list[tuple[Article, ...]], urls: list[str],
+                       description: str) -> bytes:
+        site = self.site
+        chunk = chunks[number - 1]
+        pager = None
+        if len(chunks) > 1:
+            pager = Pager(number, len(chunks),
+                          newer=urls[number - 2] if number > 1 else "",
+                          older=urls[number] if number < len(chunks) else "")
+        title = site.config.site.title
+        page_title = f"{term.name} – {title}"
+        if number > 1:
+            page_title = f"{term.name} – page {number} – {title}"
+        listing = Listing(heading=term.name, label=KIND_LABELS[term.kind], intro="",
+                          groups=(Group(_group_heading(term, number),
+                                        _cards(site, chunk, lead=number == 1)),),
+                          pager=pager)
+        return self.listing_page(
+            template, path=page_path(site, term, number), url=urls[number - 1],
+            title=page_title, description=description, listing=listing, term=term,
+            prev_url=pager.newer if pager else "", next_url=pager.older if pager else "")
+
+
+def _ignore(message: str) -> None:
+    """Warnings from rendering are reported by PageMaker.check_article instead."""
 
 
 def _group_heading(term: Term, number: int) -> str:

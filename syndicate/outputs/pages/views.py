@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ...model import Article, Image, ImageSource
 from ...site import Site
@@ -38,10 +39,16 @@ class Linker:
         target = url[len(self.base):]
         if "?" in target or "#" in target:
             return url
-        relative = posixpath.relpath(target or ".", self.folder or ".")
-        if target.endswith("/") or not target:
-            relative = "./" if relative == "." else relative + "/"
-        return relative
+        return _relative(target, self.folder)
+
+
+@lru_cache(maxsize=262_144)
+def _relative(target: str, folder: str) -> str:
+    """Return `target` (a site path) relative to `folder`; cached, as pages share links."""
+    relative = posixpath.relpath(target or ".", folder or ".")
+    if target.endswith("/") or not target:
+        relative = "./" if relative == "." else relative + "/"
+    return relative
 
 
 @dataclass(frozen=True)
