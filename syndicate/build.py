@@ -155,6 +155,10 @@ def write_digest(config_path: Path | str, *, day: date | str | None = None,
     loaded.problems.extend(ctx.problems)
     if strict and ctx.problems:
         raise RecordError(loaded.problems)
+    unfit = [p for p in ctx.problems if p.field == "[digest] max_bytes" and not artifacts]
+    if unfit:
+        # A build only warns, but asked for this digest, there is nothing to send: fail.
+        raise BuildError(str(unfit[0]))
     if not artifacts:
         return DigestResult(loaded, chosen)
     out = loaded.config.out_dir

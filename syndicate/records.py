@@ -37,6 +37,7 @@ KNOWN_FIELDS = {
     "body_format", "images", "tags", "priority", "slug", "canonical_url", "draft", "related",
 }
 MAX_TITLE = 500
+MAX_SECTION = 100
 MAX_ID = 200
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?"
@@ -398,6 +399,9 @@ def parse_record(data: dict[str, Any], shown: str, default_id: str, config: Conf
 
     section = check.string(data, "section")
     section = text.clean_line(section or "") or config.site.default_section
+    if len(section) > MAX_SECTION:
+        check.warn("section", f"is {len(section):,} characters; cut to {MAX_SECTION}")
+        section = text.truncate(section, MAX_SECTION)
     if not text.slugify(section):
         check.warn("section", f"{_quote(section)} has no letters or digits a URL can use; "
                    f'using "{config.site.default_section}"')

@@ -412,7 +412,11 @@ def test_a_cap_too_small_for_one_story_is_a_clear_error(mini_site):
     config = small_site(mini_site, "\n[digest]\nmax_bytes = 5000\n")
     result = run("digest", "--config", str(config), "--date", "2026-03-15")
     assert result.exit_code == 1
-    assert "even with one story the HTML part is at least [digest] max_bytes" in result.output
+    assert "[digest] max_bytes: even with one story the HTML part is at least 5,000 bytes" \
+        in result.output
+    assert not (config.parent / "out/digest").exists()
+    built = build(config, environ={})
+    assert [p.field for p in built.problems] == ["[digest] max_bytes"], "a build only warns"
     assert not (config.parent / "out/digest").exists()
 
 

@@ -18,7 +18,6 @@ from datetime import date
 
 import jinja2
 
-from ...errors import BuildError
 from ...model import Artifact
 from ...site import Site
 from ...templating import environment
@@ -57,6 +56,8 @@ def render_day(site: Site, ctx: RenderContext, day: date) -> list[Artifact]:
         return []
     env = ctx.templates if isinstance(ctx.templates, jinja2.Environment) else None
     rendered = fit(site, ctx, env or environment(site.config), digest)
+    if rendered is None:
+        return []
     html = rendered.html.encode("utf-8")
     config = site.config.digest
     name = f"{FOLDER}{day.isoformat()}"
@@ -84,8 +85,11 @@ def part_size(html: str) -> int:
     return len(html.encode("utf-8")) + html.count("\n")
 
 
-def fit(site: Site, ctx: RenderContext, env: jinja2.Environment, digest: Plan) -> Rendered:
-    """Render with as many stories as fit under `[digest] max_bytes`, best ranked first."""
+def fit(site: Site, ctx: RenderContext, env: jinja2.Environment,
+        digest: Plan) -> Rendered | None:
+    """Render with as many stories as fit under `[digest] max_bytes`, best ranked first;
+    None (with a warning) when not even one story fits: one outsized record must not stop
+    the build."""
     limit = site.config.digest.max_bytes
     unsubscribe = envelope(site).unsubscribe_url
     total = len(digest.entries)
@@ -120,8 +124,9 @@ def fit(site: Site, ctx: RenderContext, env: jinja2.Environment, digest: Plan) -
         measured.append((guess, sizes[guess]))
     where = f"{FOLDER}{digest.day.isoformat()}.html"
     if low == 0:
-        raise BuildError(f"{where}: even with one story the HTML part is at least "
-                         f"[digest] max_bytes ({limit:,} bytes); raise it")
+        ctx.warn(where, f"even with one story the HTML part is at least {limit:,} bytes; no "
+                 "digest was written", "[digest] max_bytes")
+        return None
     ctx.warn(where, f"with all {total} stories the HTML part would be {sizes[total]:,} bytes; "
              f"the {total - low} lowest-ranked were left out to stay under {limit:,}",
              "[digest] max_bytes")
