@@ -80,6 +80,26 @@ def test_undefined_names_fail_the_build_naming_the_template(mini_site):
     assert "articles/w.json" in message
 
 
+@pytest.mark.parametrize(("template", "line", "reason"), [
+    ("<p>\n{{ story.title }}\n{{ story.title|no_such_filter }}</p>", 3, "no_such_filter"),
+    ("<p>\n\n\n{{ story.missing }}</p>", 4, "missing"),
+    ("<p>\n{% if %}</p>", 2, "Expected an expression"),
+])
+def test_a_template_error_names_the_template_its_line_and_the_article(mini_site, template,
+                                                                     line, reason):
+    config = mini_site({
+        "articles/w.json": story(1),
+        "templates/article.html": template,
+    }, '\n[content]\ntemplates = "templates"\n' + OUTPUT)
+    with pytest.raises(BuildError) as caught:
+        build(config, environ={}, jobs=1)
+    message = str(caught.value)
+    assert f"templates/article.html:{line}:" in message
+    assert reason in message
+    if reason == "missing":  # found while rendering; the others when the template compiles
+        assert "(while rendering articles/w.json)" in message
+
+
 def test_a_site_stylesheet_replaces_the_default_and_is_checked(mini_site):
     config = mini_site({
         "articles/w.json": story(1),
