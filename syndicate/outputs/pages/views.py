@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,11 +43,14 @@ class Linker:
 
 @lru_cache(maxsize=262_144)
 def _relative(target: str, folder: str) -> str:
-    """Return `target` (a site path) relative to `folder`; cached, as pages share links."""
-    relative = posixpath.relpath(target or ".", folder or ".")
-    if target.endswith("/") or not target:
-        relative = "./" if relative == "." else relative + "/"
-    return relative
+    """Return the site path `target` relative to the page folder `folder` (both below the
+    site's root, no leading slash): "../../tag/belarus/", "./" for the folder itself."""
+    parts = target.split("/")
+    base = folder.split("/") if folder else []
+    common = 0
+    while common < len(base) and common < len(parts) - 1 and base[common] == parts[common]:
+        common += 1
+    return "../" * (len(base) - common) + "/".join(parts[common:]) or "./"
 
 
 @dataclass(frozen=True)
