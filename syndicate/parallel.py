@@ -43,9 +43,16 @@ def renderer(jobs: int) -> RenderMany:
         _TASKS = artifacts
         try:
             chunk = max(1, min(64, len(artifacts) // (jobs * 8)))
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+            try:
                 results = pool.imap(_render, range(len(artifacts)), chunksize=chunk)
                 yield from zip(artifacts, results, strict=True)
+                # Let the workers finish on their own: terminating a worker that holds the
+                # task queue's lock would leave its siblings waiting for it forever.
+                pool.close()
+                pool.join()
+            finally:
+                pool.terminate()
         finally:
             _TASKS = []
 

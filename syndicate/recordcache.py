@@ -132,7 +132,12 @@ def parse_many(config: Config, files: list[tuple[Path, str]],
                 yield _parse_one(index)
             return
         chunk = max(1, min(200, len(files) // (jobs * 8)))
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        try:
             yield from pool.imap(_parse_one, range(len(files)), chunksize=chunk)
+            pool.close()  # see syndicate.parallel: never terminate workers that are idle
+            pool.join()
+        finally:
+            pool.terminate()
     finally:
         _JOB = None
