@@ -18,6 +18,10 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
+from pathlib import Path
+
+# Measure the working tree this file sits in, whatever copy of syndicate is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from syndicate.config import Config
 from syndicate.model import Article

@@ -6,79 +6,26 @@ and duplicates (same id, same canonical URL or same normalised headline) appear 
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
+import re
 import threading
 import weakref
+from array import array
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 
 from . import text
+from .config import RelatedConfig
 from .model import Article
 from .site import Site
 
 _DAY = 86400.0
-
-
-def _section_key(article: Article) -> str:
-    return article.section_slug or text.slugify(article.section) or article.section.casefold()
-
-
-class _Dedupe:
-    """Remember the ids, canonical URLs and normalised headlines already listed."""
-
-    def __init__(self, keys: set[tuple[str, str]] | None = None) -> None:
-        self.keys: set[tuple[str, str]] = set(keys or ())
-
-    def copy(self) -> _Dedupe:
-        return _Dedupe(self.keys)
-
-    def add(self, article: Article) -> None:
-        self.keys.update(_dedupe_keys(article))
-
-    def take(self, article: Article) -> bool:
-        """Remember the article and return True, unless it duplicates one already taken."""
-        return self._take(_dedupe_keys(article))
-
-    def take_at(self, index: _Index, position: int) -> bool:
-        return self._take(index.dedupe_keys(position))
-
-    def is_new_at(self, index: _Index, position: int) -> bool:
-        return self.keys.isdisjoint(index.dedupe_keys(position))
-
-    def _take(self, keys: tuple[tuple[str, str], ...]) -> bool:
-        if not self.keys.isdisjoint(keys):
-            return False
-        self.keys.update(keys)
-        return True
-
-
-def _dedupe_keys(article: Article) -> tuple[tuple[str, str], ...]:
-    keys = [("id", article.id)]
-    if article.canonical:
-        keys.append(("url", article.canonical))
-    title = text.normalise_title(article.title)
-    if title:
-        keys.append(("title", title))
-    return tuple(keys)
-
-
-def _unique(articles: Iterable[Article], count: int,
-            dedupe: _Dedupe | None = None) -> list[Article]:
-    dedupe = dedupe or _Dedupe()
-    chosen: list[Article] = []
-    for article in articles:
-        if len(chosen) >= count:
-            break
-        if dedupe.take(article):
-            chosen.append(article)
-    return chosen
-
-
-def _newest_first(article: Article) -> tuple[float, str]:
-    return (-article.published.timestamp(), article.id)
 
 
 def top_stories(site: Site, *, now: datetime | None = None, window_hours: float | None = None,
@@ -86,14 +33,14 @@ def top_stories(site: Site, *, now: datetime | None = None, window_hours: float 
                 candidates: Sequence[Article] | None = None) -> list[Article]:
     """Return the stories to lead with, best first.
 
-    Candidates are the non-draft `candidates` (default: every article) published in
+    The candidates are the non-draft `candidates` (default: every article) published in
     `(now - window_hours, now]`. Each scores
 
         (1 + priority_weight * priority) / (age_hours + 2) ** gravity
 
-    (the Hacker News formula, with the editor's priority in the numerator). Walking down the
-    scores (ties: newest, then id), a story is skipped when it duplicates one already chosen
-    or when its section already has `max_per_section` stories; the first `count` are returned.
+    (the Hacker News formula, with the editor's priority on top). Walking down the scores
+    (ties: newest, then smaller id), a story is skipped when it duplicates one already chosen
+    or when its section already has `max_per_section` stories; the first `count` remain.
     Defaults come from `[top]`; `now` defaults to `site.now`.
     """
     config = site.config.top
@@ -114,64 +61,119 @@ def top_stories(site: Site, *, now: datetime | None = None, window_hours: float 
         scored.append((-score, -article.published.timestamp(), article.id, article))
     scored.sort(key=lambda item: item[:3])
     dedupe = _Dedupe()
-    per_section_taken: dict[str, int] = {}
+    taken: dict[str, int] = {}
     chosen: list[Article] = []
     for *_, article in scored:
         if len(chosen) >= count:
             break
         section = _section_key(article)
-        if per_section_taken.get(section, 0) >= per_section or not dedupe.take(article):
-            continue
-        per_section_taken[section] = per_section_taken.get(section, 0) + 1
-        chosen.append(article)
+        if taken.get(section, 0) < per_section and dedupe.take(_dedupe_keys(article)):
+            taken[section] = taken.get(section, 0) + 1
+            chosen.append(article)
     return chosen
 
 
 def latest_in_section(site: Site, article: Article, *, count: int | None = None) -> list[Article]:
     """Return the newest `count` stories of the article's section (default `[latest] count`),
-    newest first (ties by id), without the article itself or duplicates of it."""
+    newest first (ties: smaller id), without the article itself or its duplicates."""
     count = site.config.latest.count if count is None else count
     if count <= 0:
         return []
-    members = _index(site).by_section.get(_section_key(article), ())
-    dedupe = _Dedupe()
-    dedupe.add(article)
-    return _unique(members, count, dedupe)
+    dedupe = _Dedupe(_dedupe_keys(article))
+    chosen: list[Article] = []
+    for member in _index(site).by_section.get(_section_key(article), ()):
+        if len(chosen) >= count:
+            break
+        if dedupe.take(_dedupe_keys(member)):
+            chosen.append(member)
+    return chosen
 
 
-@dataclass
-class _Index:
-    """The related-stories index of one Site: articles in newest-first order (`pos`), and
-    for every term (a usable tag, or a section) the positions of its articles."""
+def related(site: Site, article: Article, *, count: int | None = None) -> list[Article]:
+    """Return up to `count` stories related to `article` (default `[related] count`).
 
-    articles: list[Article]
-    pos_by_id: dict[str, int]
-    key: list[float]                # -timestamp per position: ascending
-    terms_of: list[tuple[int, ...]]  # term ids per position, sorted
-    weight: list[float]             # per term id
-    postings: list[list[int]]       # per term id, ascending positions
-    posting_keys: list[list[float]]  # per term id, ascending -timestamps
-    tag_term: dict[str, int]
-    section_term: dict[str, int]
-    tag_share_limit: float
-    size: int
-    by_section: dict[str, tuple[Article, ...]]
-    # Filled lazily: normalising every headline up front would cost more than ranking.
-    keys_at: list[tuple[tuple[str, str], ...] | None]
+    First the editor's pinned `related_ids`, in order. Then the best-scoring candidates:
 
-    def dedupe_keys(self, position: int) -> tuple[tuple[str, str], ...]:
-        keys = self.keys_at[position]
-        if keys is None:
-            keys = self.keys_at[position] = _dedupe_keys(self.articles[position])
-        return keys
+        score = (sum over shared tags of weight_tags * ln(articles / articles with the tag)
+                 + weight_section if the section is shared)
+                * 0.5 ** (|days between the publications| / half_life_days)
 
-    def terms_for(self, article: Article) -> tuple[int, ...]:
-        """Return the term ids of an article that is not in the index."""
-        terms = {self.tag_term[tag] for tag in _tag_keys(article) if tag in self.tag_term}
-        section = self.section_term.get(_section_key(article))
-        if section is not None:
-            terms.add(section)
-        return tuple(sorted(terms))
+    Tags on more than `max_tag_share` of the articles are ignored. The candidates are, for
+    each of the article's tags and for its section, the `max_candidates_per_tag` stories
+    nearest in time (at equal distance the newer one), none newer than the article unless
+    `include_newer`; those scoring below `threshold` are dropped. Ties go to the newest, then
+    the smaller id. Never the article itself, never a duplicate id, canonical URL or headline.
+    Settings come from `[related]`. The index behind it is built once per Site.
+    """
+    config = site.config.related
+    count = config.count if count is None else count
+    if count <= 0:
+        return []
+    index = _index(site)
+    own = index.pos_by_id.get(article.id)
+    if own is not None and index.articles[own] is not article:
+        own = None  # Another story under a known id (a preview, say): rank it from outside.
+    dedupe = _Dedupe(index.dedupe_keys(own) if own is not None else _dedupe_keys(article))
+    chosen: list[Article] = []
+    excluded = {own} if own is not None else set()
+    for related_id in article.related_ids:
+        position = index.pos_by_id.get(related_id)
+        if position is not None and len(chosen) < count \
+                and dedupe.take(index.dedupe_keys(position)):
+            chosen.append(index.articles[position])
+            excluded.add(position)
+    if len(chosen) < count:
+        query = _Query(index, config, article, own, excluded, dedupe)
+        chosen += [index.articles[p] for p in query.best(count - len(chosen))]
+    return chosen
+
+
+# -- Duplicates --------------------------------------------------------------------------------
+
+DedupeKeys = tuple[tuple[str, str], ...]
+_WORD = re.compile(r"\w+")
+
+
+def _dedupe_keys(article: Article) -> DedupeKeys:
+    keys = [("id", article.id)]
+    if article.canonical:
+        keys.append(("url", article.canonical))
+    title = _title_key(article.title)
+    if title:
+        keys.append(("title", title))
+    return tuple(keys)
+
+
+def _title_key(title: str) -> str:
+    """Return text.normalise_title(title), quickly when the headline is ASCII (no accents to
+    fold, so lowering and splitting into words gives the same result)."""
+    if title.isascii():
+        return " ".join(_WORD.findall(title.lower()))
+    return text.normalise_title(title)
+
+
+class _Dedupe:
+    """The ids, canonical URLs and normalised headlines already listed."""
+
+    def __init__(self, keys: Iterable[tuple[str, str]] = ()) -> None:
+        self.keys = set(keys)
+
+    def copy(self) -> _Dedupe:
+        return _Dedupe(self.keys)
+
+    def is_new(self, keys: DedupeKeys) -> bool:
+        return self.keys.isdisjoint(keys)
+
+    def take(self, keys: DedupeKeys) -> bool:
+        """Remember the keys and return True, unless they meet one already taken."""
+        if not self.keys.isdisjoint(keys):
+            return False
+        self.keys.update(keys)
+        return True
+
+
+def _section_key(article: Article) -> str:
+    return article.section_slug or text.slugify(article.section) or article.section.casefold()
 
 
 def _tag_keys(article: Article) -> list[str]:
@@ -180,18 +182,71 @@ def _tag_keys(article: Article) -> list[str]:
     return [text.slug_or_hash(tag, tag.casefold()) for tag in article.tags]
 
 
+# -- The index ---------------------------------------------------------------------------------
+
+@dataclass
+class _Index:
+    """The articles of one Site in newest-first order (a story's place is its position),
+    and for every term (a tag that is not too common, or a section) its weight and its
+    stories, by position."""
+
+    articles: list[Article]
+    pos_by_id: dict[str, int]
+    key: Sequence[float]               # -timestamp by position, so ascending
+    terms_of: list[tuple[int, ...]]    # term ids by position, ascending
+    weight: list[float]                # by term id
+    postings: list[list[int]]          # by term id: positions, ascending
+    posting_keys: list[Sequence[float]]  # by term id: the positions' keys
+    members: list[set[int]]            # by term id: the positions as a set
+    tag_term: dict[str, int]
+    section_term: dict[str, int]
+    by_section: dict[str, tuple[Article, ...]]
+    # Headlines are normalised on first use: doing them all up front costs more than ranking.
+    keys_at: list[DedupeKeys | None] = field(default_factory=list)
+
+    def dedupe_keys(self, position: int) -> DedupeKeys:
+        keys = self.keys_at[position]
+        if keys is None:
+            keys = self.keys_at[position] = _dedupe_keys(self.articles[position])
+        return keys
+
+    def terms_for(self, article: Article) -> tuple[int, ...]:
+        """Return the term ids of a story that is not in the index."""
+        terms = {self.tag_term[tag] for tag in _tag_keys(article) if tag in self.tag_term}
+        section = self.section_term.get(_section_key(article))
+        if section is not None:
+            terms.add(section)
+        return tuple(sorted(terms))
+
+
 def _build_index(site: Site) -> _Index:
+    # The index is a few containers per article, all long-lived: a collection while they
+    # are made only walks them again and again (it doubles the build time at 100,000).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _make_index(site)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _make_index(site: Site) -> _Index:
     config = site.config.related
-    articles = sorted({a.id: a for a in site.articles if not a.draft}.values(),
-                      key=_newest_first)
+    newest_first = sorted((-a.published.timestamp(), a.id, number, a)
+                          for number, a in enumerate(site.articles) if not a.draft)
+    articles: list[Article] = []
+    keys: list[float] = []
+    pos_by_id: dict[str, int] = {}
+    for key, article_id, _, article in newest_first:
+        if article_id not in pos_by_id:
+            pos_by_id[article_id] = len(articles)
+            articles.append(article)
+            keys.append(key)
     size = len(articles)
-    keys = [-a.published.timestamp() for a in articles]
-    tags_per = [sorted(set(_tag_keys(a))) for a in articles]
+    tags_of = [set(_tag_keys(a)) for a in articles]
     sections = [_section_key(a) for a in articles]
-    frequency: dict[str, int] = {}
-    for tags in tags_per:
-        for tag in tags:
-            frequency[tag] = frequency.get(tag, 0) + 1
+    frequency = Counter(chain.from_iterable(tags_of))
     usable = sorted(tag for tag, df in frequency.items() if df <= config.max_tag_share * size)
     tag_term = {tag: number for number, tag in enumerate(usable)}
     weight = [config.weight_tags * math.log(size / frequency[tag]) for tag in usable]
@@ -201,26 +256,27 @@ def _build_index(site: Site) -> _Index:
         weight.append(config.weight_section)
     postings: list[list[int]] = [[] for _ in weight]
     terms_of: list[tuple[int, ...]] = []
-    for position, (tags, section) in enumerate(zip(tags_per, sections, strict=True)):
-        terms = sorted([tag_term[t] for t in tags if t in tag_term] + [section_term[section]])
+    by_section: dict[str, list[Article]] = {}
+    for position, (tags, section) in enumerate(zip(tags_of, sections, strict=True)):
+        terms = sorted([tag_term[t] for t in tags if t in tag_term])
+        terms.append(section_term[section])  # Section terms come after every tag term.
         terms_of.append(tuple(terms))
         for term in terms:
             postings[term].append(position)
-    by_section: dict[str, list[Article]] = {}
-    for article, section in zip(articles, sections, strict=True):
-        by_section.setdefault(section, []).append(article)
+        by_section.setdefault(section, []).append(articles[position])
     return _Index(
-        articles=articles, pos_by_id={a.id: n for n, a in enumerate(articles)}, key=keys,
-        terms_of=terms_of, weight=weight, postings=postings,
-        posting_keys=[[keys[p] for p in posting] for posting in postings],
-        tag_term=tag_term, section_term=section_term, tag_share_limit=config.max_tag_share,
-        size=size, by_section={s: tuple(members) for s, members in by_section.items()},
+        articles=articles, pos_by_id=pos_by_id, key=array("d", keys), terms_of=terms_of,
+        weight=weight, postings=postings,
+        posting_keys=[array("d", [keys[p] for p in posting]) for posting in postings],
+        members=[set(posting) for posting in postings], tag_term=tag_term,
+        section_term=section_term,
+        by_section={s: tuple(members) for s, members in by_section.items()},
         keys_at=[None] * size,
     )
 
 
-# One index per live Site. Keyed by id() because Site is not hashable; the weak reference
-# proves the entry belongs to this very object, and a finalizer drops it with the Site.
+# One index per live Site. Site is not hashable, so the cache is keyed by id(); the weak
+# reference proves an entry belongs to this very object, and a finalizer drops it with it.
 _INDEXES: dict[int, tuple[weakref.ref[Site], _Index]] = {}
 _LOCK = threading.Lock()
 
@@ -236,11 +292,231 @@ def _index(site: Site) -> _Index:
         return index
 
 
-def _window(keys: list[float], center: float, at: int, has_self: bool, start: int, stop: int,
+# -- Related stories ---------------------------------------------------------------------------
+
+class _Query:
+    """Find the best candidates related to one story without scoring them all.
+
+    Each term (tag or section) of the story is a stream of stories ordered by time, limited
+    to its `max_candidates_per_tag` nearest; streams are read heaviest (rarest) first. Only
+    the `wanted` best matter, and a story met at distance d scores at most (the weight of
+    every term it may share) * 0.5 ** (d / half_life), so each stream is read in two parts:
+
+    1. nearest first, scoring every story, until the stream's own term could no longer lift
+       a story to the bar (the `wanted`-th best score so far, or the threshold);
+    2. farther out, up to the distance where even a story sharing every remaining term would
+       miss the bar (the MaxScore bound from search engines), only the stories that share
+       another term: found with set intersections, which is where the time goes.
+
+    Neither part changes the result, only how many stories are scored. Duplicates among the
+    best could, so when they show up the candidates are scored again without the bar.
+    """
+
+    def __init__(self, index: _Index, config: RelatedConfig, article: Article,
+                 own: int | None, excluded: set[int], dedupe: _Dedupe) -> None:
+        self.index = index
+        self.own = own
+        self.terms = index.terms_of[own] if own is not None else index.terms_for(article)
+        self.center = index.key[own] if own is not None else -article.published.timestamp()
+        self.weights = {term: index.weight[term] for term in self.terms}
+        self.per_term = config.max_candidates_per_tag
+        self.decay = math.log(2.0) / (config.half_life_days * _DAY)
+        self.include_newer = config.include_newer
+        self.threshold = config.threshold
+        self.excluded = excluded
+        self.dedupe = dedupe
+
+    def best(self, wanted: int) -> list[int]:
+        """Return the positions of the `wanted` best distinct candidates, best first."""
+        scored, best = self.scan(wanted)
+        picks = self.pick(scored, wanted)
+        if len(best) == wanted and (len(picks) < wanted or picks[-1][0] > -best[0]):
+            # Duplicates among the best let the bar rise too fast: score without it.
+            picks = self.pick(self.scan(0)[0], wanted)
+        return [position for _, position in picks]
+
+    def pick(self, scored: list[tuple[float, int]], wanted: int) -> list[tuple[float, int]]:
+        scored.sort()
+        picks: list[tuple[float, int]] = []
+        dedupe = self.dedupe.copy()
+        for item in scored:
+            if len(picks) >= wanted:
+                break
+            if dedupe.take(self.index.dedupe_keys(item[1])):
+                picks.append(item)
+        return picks
+
+    def scan(self, wanted: int) -> tuple[list[tuple[float, int]], list[float]]:
+        """Score the candidates that may rank among the `wanted` best (every candidate at or
+        above the threshold when `wanted` is 0); return them as (-score, position), and a
+        heap of the `wanted` best scores."""
+        index, center, own, decay = self.index, self.center, self.own, self.decay
+        terms_of, key_of = index.terms_of, index.key
+        weights, exp = self.weights, math.exp
+        seen = set(self.excluded)
+        scored: list[tuple[float, int]] = []
+        best: list[float] = []
+        bar = self.threshold
+
+        def score(position: int) -> None:
+            nonlocal bar
+            shared = 0.0
+            for term in terms_of[position]:
+                if term in weights:
+                    shared += weights[term]
+            value = shared * exp(-abs(key_of[position] - center) * decay)
+            if value < bar:
+                return
+            scored.append((-value, position))
+            if wanted:
+                if len(best) < wanted:
+                    heapq.heappush(best, value)
+                else:
+                    heapq.heappushpop(best, value)
+                if len(best) == wanted:
+                    bar = best[0]
+
+        order = sorted(self.terms, key=lambda term: (-weights[term], term))
+        remaining = sum(weights.values())
+        done: list[tuple[float, float]] = []  # (cover, weight) of the streams read so far
+        per_term, has_self, inf = self.per_term, own is not None, math.inf
+        for number, term in enumerate(order):
+            weight = weights[term]
+            posting, keys = index.postings[term], index.posting_keys[term]
+            at = bisect_left(posting, own) if has_self else bisect_left(keys, center)
+            start = 0 if self.include_newer else bisect_left(keys, center)
+            end = len(keys)
+            stream_bar = bar
+            reach = _reach(remaining, done, bar, decay)
+            if reach < 0:
+                break
+            # The stories within reach, or the per_term nearest if there are more: either way
+            # every story of the term nearer than `cover` is inside [lo, hi), and the rest
+            # are beyond reach or no candidates.
+            lo, hi = start, end
+            if reach < inf:
+                lo = bisect_left(keys, center - reach, start, at)
+                hi = bisect_right(keys, center + reach, at, end)
+            if hi - lo > per_term + has_self:
+                lo, hi = _window(keys, center, at, has_self, lo, hi, per_term)
+                cover = min(center - keys[lo] if lo > start else inf,
+                            keys[hi - 1] - center if hi < end else inf)
+            else:
+                cover = min(reach if lo > start else inf, reach if hi < end else inf)
+            if hi - lo <= _FEW:
+                for position in posting[lo:hi]:
+                    if position not in seen:
+                        seen.add(position)
+                        score(position)
+                remaining -= weight
+                done.append((cover, weight))
+                continue
+            # 1. Nearest first (the newer side on ties), while this term alone could still
+            # lift a story to the bar.
+            left, right = at - 1, at + has_self
+            limit_bar, limit = math.nan, 0.0
+            while True:
+                if limit_bar != bar:
+                    limit_bar, limit = bar, _solo_limit(weight, bar, decay)
+                to_left = center - keys[left] if left >= lo else inf
+                to_right = keys[right] - center if right < hi else inf
+                if to_left <= to_right:
+                    if to_left > limit or to_left == inf:
+                        break
+                    position = posting[left]
+                    left -= 1
+                else:
+                    if to_right > limit:
+                        break
+                    position = posting[right]
+                    right += 1
+                if position not in seen:
+                    seen.add(position)
+                    score(position)
+            if bar != stream_bar:
+                reach = _reach(remaining, done, bar, decay)
+            remaining -= weight
+            if reach < 0:
+                break
+            done.append((cover, weight))
+            far_left = bisect_left(keys, center - reach, lo, left + 1)
+            far_right = bisect_right(keys, center + reach, right, hi)
+            if far_left > left and far_right <= right:
+                continue
+            # 2. Farther out a story needs another term too: a later one, or an earlier one
+            # whose stream may not have met it. With the partners heaviest first, a story
+            # whose heaviest shared partner is the k-th shares at most `most`, so it can only
+            # pass within `far` of here: set intersections (in C) find the stories that share
+            # the k-th partner out to there.
+            partners = [(weights[order[n]], index.members[order[n]])
+                        for n, (near, _) in enumerate(done[:-1]) if near <= reach]
+            partners += [(weights[t], index.members[t]) for t in order[number + 1:]]
+            most = weight + sum(w for w, _ in partners)
+            hits: set[int] = set()
+            for partner_weight, members in partners:
+                far = min(reach, _solo_limit(most, bar, decay))
+                most -= partner_weight
+                if far < 0:
+                    break
+                far_left = bisect_left(keys, center - far, lo, left + 1)
+                far_right = bisect_right(keys, center + far, right, hi)
+                if far_left <= left:
+                    hits.update(members.intersection(posting[far_left:left + 1]))
+                if right < far_right:
+                    hits.update(members.intersection(posting[right:far_right]))
+            for position in sorted(hits):
+                if position not in seen:
+                    seen.add(position)
+                    score(position)
+        return scored, best
+
+
+# Streams with this few stories in reach are scored whole.
+_FEW = 6
+
+
+def _solo_limit(weight: float, bar: float, decay: float) -> float:
+    """Return the distance beyond which `weight` * 0.5 ** (d / half_life) < bar."""
+    if bar <= 0:
+        return math.inf
+    if weight < bar:
+        return -1.0
+    return _widen(math.log(weight / bar) / decay)
+
+
+def _widen(distance: float) -> float:
+    # A hair of slack, so that rounding can only make a cut wider, never narrower.
+    return distance * (1 + 1e-9) + 1e-6
+
+
+def _reach(weight: float, done: list[tuple[float, float]], bar: float, decay: float) -> float:
+    """Return the largest distance at which an unseen candidate may still reach `bar`, or -1.
+
+    Every unseen candidate may share terms worth `weight`; an earlier stream (cover, weight)
+    met every story of its term nearer than its cover, so its weight counts from there on.
+    """
+    if bar <= 0:
+        return math.inf
+    if not done:
+        return _widen(math.log(weight / bar) / decay) if weight >= bar else -1.0
+    farthest = -1.0
+    nearer = 0.0
+    for cover, extra in [*sorted(done), (math.inf, 0.0)]:
+        if weight >= bar:
+            limit = math.log(weight / bar) / decay
+            if limit >= nearer:
+                farthest = max(farthest, min(limit, cover))
+        weight += extra
+        nearer = cover
+    return _widen(farthest) if farthest >= 0 else -1.0
+
+
+def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start: int, stop: int,
             size: int) -> tuple[int, int]:
-    """Return [lo, hi): the `size` entries of keys[start:stop] nearest to `center`, plus the
-    article itself at `at` when `has_self` (`at` is its index, or the insertion point)."""
-    span = size + (1 if has_self else 0)
+    """Return [lo, hi): the `size` entries of keys[start:stop] nearest to `center` (the
+    smaller key on ties), plus the story itself at `at` when `has_self` (else `at` is where
+    `center` would go)."""
+    span = size + has_self
     if stop - start <= span:
         return start, stop
     low, high = max(start, at - size), min(at, stop - span)
@@ -251,198 +527,6 @@ def _window(keys: list[float], center: float, at: int, has_self: bool, start: in
         else:
             high = middle
     return low, low + span
-
-
-def related(site: Site, article: Article, *, count: int | None = None) -> list[Article]:
-    """Return up to `count` stories related to `article` (default `[related] count`).
-
-    First the editor's pinned `related_ids`, in order. Then the best-scoring candidates, where
-
-        score = (sum over shared tags of weight_tags * ln(articles / articles with the tag)
-                 + weight_section if the section is shared)
-                * 0.5 ** (|days between publications| / half_life_days)
-
-    Tags on more than `max_tag_share` of the articles are ignored. The candidates are, for each
-    of the article's tags and for its section, the `max_candidates_per_tag` stories nearest in
-    time (none newer than the article unless `include_newer`); those scoring below `threshold`
-    are dropped. Ties go to the newest, then the smaller id. Never the article itself, and
-    never a duplicate id, canonical URL or headline. Settings come from `[related]`.
-    """
-    config = site.config.related
-    count = config.count if count is None else count
-    if count <= 0:
-        return []
-    index = _index(site)
-    dedupe = _Dedupe()
-    dedupe.add(article)
-    chosen: list[Article] = []
-    excluded: set[int] = set()
-    own = index.pos_by_id.get(article.id)
-    if own is not None:
-        excluded.add(own)
-    for related_id in article.related_ids:
-        position = index.pos_by_id.get(related_id)
-        if position is not None and len(chosen) < count and dedupe.take_at(index, position):
-            chosen.append(index.articles[position])
-            excluded.add(position)
-    wanted = count - len(chosen)
-    if wanted <= 0:
-        return chosen
-    query = _Query(index, article, own, config.max_candidates_per_tag, config.half_life_days,
-                   config.include_newer, config.threshold, excluded, dedupe)
-    picks = query.best(wanted)
-    return chosen + [index.articles[position] for position in picks]
-
-
-class _Query:
-    """Score the candidates related to one article.
-
-    The article's terms (tags and section) are read as streams, heaviest first, each limited
-    to its `per_term` entries nearest in time. Only the `wanted` best matter, so a stream is
-    cut to the distance beyond which no unseen candidate could still beat the current
-    `wanted`-th best score (the MaxScore idea from search engines): a candidate first met at
-    distance d scores at most (the weights of this and later streams, plus those of earlier
-    streams whose window did not reach d) * 0.5 ** (d / half_life). The cut never changes
-    the result, only how many candidates are scored.
-    """
-
-    def __init__(self, index: _Index, article: Article, own: int | None, per_term: int,
-                 half_life_days: float, include_newer: bool, threshold: float,
-                 excluded: set[int], dedupe: _Dedupe) -> None:
-        self.index = index
-        self.own = own
-        if own is not None:
-            self.terms = index.terms_of[own]
-            self.center = index.key[own]
-        else:
-            self.terms = index.terms_for(article)
-            self.center = -article.published.timestamp()
-        self.per_term = per_term
-        self.decay = math.log(2.0) / (half_life_days * _DAY)
-        self.include_newer = include_newer
-        self.threshold = threshold
-        self.excluded = excluded
-        self.dedupe = dedupe
-
-    def best(self, wanted: int) -> list[int]:
-        """Return the positions of the `wanted` best distinct candidates, best first."""
-        scored, kth = self.score(wanted)
-        picks = self.pick(scored, wanted)
-        if kth is not None and (len(picks) < wanted or picks[-1][0] > -kth):
-            # Duplicates among the best made the cut too eager: score without it.
-            picks = self.pick(self.score(0)[0], wanted)
-        return [position for _, position in picks]
-
-    def pick(self, scored: list[tuple[float, int]], wanted: int) -> list[tuple[float, int]]:
-        scored.sort()
-        picks: list[tuple[float, int]] = []
-        dedupe = self.dedupe.copy()
-        for item in scored:
-            if len(picks) >= wanted:
-                break
-            if dedupe.take_at(self.index, item[1]):
-                picks.append(item)
-        return picks
-
-    def score(self, wanted: int) -> tuple[list[tuple[float, int]], float | None]:
-        """Return (-score, position) of the candidates that may rank among the `wanted` best
-        (every candidate at or above the threshold when `wanted` is 0), and the
-        `wanted`-th best score when `wanted` candidates were found."""
-        index = self.index
-        weights = {term: index.weight[term] for term in self.terms}
-        center, own = self.center, self.own
-        streams = []
-        for term in sorted(self.terms, key=lambda term: (-weights[term], term)):
-            posting, keys = index.postings[term], index.posting_keys[term]
-            at = bisect_left(posting, own) if own is not None else bisect_left(keys, center)
-            start = 0 if self.include_newer else bisect_left(keys, center)
-            lo, hi = _window(keys, center, at, own is not None, start, len(keys), self.per_term)
-            # Every entry nearer than `cover` is inside the window.
-            cover = min(center - keys[lo] if lo > start else math.inf,
-                        keys[hi - 1] - center if hi < len(keys) else math.inf)
-            streams.append((weights[term], posting, keys, at, lo, hi, cover))
-        state = _Scan(self, weights, wanted)
-        if wanted:
-            # Score each stream's nearest few first: a good early bar makes the cut sharp.
-            for _, posting, keys, at, lo, hi, _ in streams:
-                near_lo, near_hi = _window(keys, center, at, own is not None, lo, hi, PROBE)
-                state.consume(posting[near_lo:near_hi])
-        remaining = sum(weights.values())
-        reached: list[tuple[float, float]] = []
-        for weight, posting, keys, _, lo, hi, cover in streams:
-            reach = _reach(remaining, reached, state.bar, self.decay)
-            remaining -= weight
-            reached.append((cover, weight))
-            if reach < 0:
-                break
-            if reach < math.inf:
-                lo, hi = (bisect_left(keys, center - reach, lo, hi),
-                          bisect_right(keys, center + reach, lo, hi))
-            state.consume(posting[lo:hi])
-        return state.scored, (state.best[0] if wanted and len(state.best) == wanted else None)
-
-
-PROBE = 5
-
-
-class _Scan:
-    """The candidates scored so far for one query, and the bar a new one must reach."""
-
-    def __init__(self, query: _Query, weights: dict[int, float], wanted: int) -> None:
-        self.query = query
-        self.weights = weights
-        self.wanted = wanted
-        self.seen = set(query.excluded)
-        self.best: list[float] = []
-        self.bar = query.threshold
-        self.scored: list[tuple[float, int]] = []
-
-    def consume(self, positions: list[int]) -> None:
-        query, weights, seen = self.query, self.weights, self.seen
-        index, center, decay = query.index, query.center, query.decay
-        key_of, terms_of = index.key, index.terms_of
-        for position in positions:
-            if position in seen:
-                continue
-            seen.add(position)
-            shared = 0.0
-            for other in terms_of[position]:
-                if other in weights:
-                    shared += weights[other]
-            score = shared * math.exp(-abs(key_of[position] - center) * decay)
-            if score < self.bar or not query.dedupe.is_new_at(index, position):
-                continue
-            self.scored.append((-score, position))
-            if self.wanted:
-                if len(self.best) < self.wanted:
-                    heapq.heappush(self.best, score)
-                else:
-                    heapq.heappushpop(self.best, score)
-                if len(self.best) == self.wanted:
-                    self.bar = max(query.threshold, self.best[0])
-
-
-def _reach(weight: float, reached: list[tuple[float, float]], bar: float,
-           decay: float) -> float:
-    """Return the largest time distance at which an unseen candidate may still score `bar`,
-    or -1 if none can.
-
-    `weight` is what every unseen candidate may share; each (distance, weight) in `reached`
-    is an earlier stream that already met every candidate nearer than that distance.
-    """
-    if bar <= 0:
-        return math.inf
-    farthest = -1.0
-    nearer = 0.0
-    for distance, extra in [*sorted(reached), (math.inf, 0.0)]:
-        if weight >= bar:
-            limit = math.log(weight / bar) / decay
-            if limit >= nearer:
-                farthest = max(farthest, min(limit, distance))
-        weight += extra
-        nearer = distance
-    # A hair of slack so rounding can only widen the cut, never narrow it.
-    return farthest * (1 + 1e-9) + 1e-6 if farthest >= 0 else -1.0
 
 
 __all__ = ["latest_in_section", "related", "top_stories"]
