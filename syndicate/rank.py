@@ -110,12 +110,14 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
     if count <= 0:
         return []
     index = _index(site)
-    own = index.pos_by_id.get(article.id)
-    if own is not None and index.articles[own] is not article:
-        own = None  # Another story under a known id (a preview, say): rank it from outside.
+    known = index.pos_by_id.get(article.id)
+    excluded = {known} if known is not None else set()
+    own = known
+    if known is not None and index.articles[known] is not article \
+            and index.articles[known] != article:
+        own = None  # Another version of a known story (a preview, say): rank this one.
     dedupe = _Dedupe(index.dedupe_keys(own) if own is not None else _dedupe_keys(article))
     chosen: list[Article] = []
-    excluded = {own} if own is not None else set()
     for related_id in article.related_ids:
         position = index.pos_by_id.get(related_id)
         if position is not None and len(chosen) < count \

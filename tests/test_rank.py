@@ -273,6 +273,9 @@ def test_an_article_outside_the_site_gets_lists_too(newsroom: Site) -> None:
     preview = story("draft", 8, tags=("Belarus", "Minsk"))
     assert ids(related(newsroom, preview))[:3] == ["b1", "b2", "b3"]
     assert ids(latest_in_section(newsroom, preview, count=2)) == ["w2", "w6"]
+    # An edited copy of b1 is ranked by its own tags, and never lists b1 (the same id).
+    edited = dataclasses.replace(newsroom.by_id["b1"], tags=("Belarus",), title="Edited")
+    assert ids(related(newsroom, edited)) == ["b2", "b3", "b4"]
 
 
 def test_the_index_belongs_to_one_site() -> None:
