@@ -178,9 +178,9 @@ def _section_key(article: Article) -> str:
     return article.section_slug or text.slugify(article.section) or article.section.casefold()
 
 
-def _tag_keys(article: Article) -> list[str]:
+def _tag_keys(article: Article) -> Sequence[str]:
     if len(article.tag_slugs) == len(article.tags):
-        return list(article.tag_slugs)
+        return article.tag_slugs
     return [text.slug_or_hash(tag, tag.casefold()) for tag in article.tags]
 
 
@@ -269,7 +269,7 @@ def _make_index(site: Site) -> _Index:
     return _Index(
         articles=articles, pos_by_id=pos_by_id, key=array("d", keys), terms_of=terms_of,
         weight=weight, postings=postings,
-        posting_keys=[array("d", [keys[p] for p in posting]) for posting in postings],
+        posting_keys=[array("d", map(keys.__getitem__, posting)) for posting in postings],
         members=[set(posting) for posting in postings], tag_term=tag_term,
         section_term=section_term,
         by_section={s: tuple(members) for s, members in by_section.items()},
