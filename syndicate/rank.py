@@ -284,6 +284,9 @@ _LOCK = threading.Lock()
 
 
 def _index(site: Site) -> _Index:
+    entry = _INDEXES.get(id(site))
+    if entry is not None and entry[0]() is site:
+        return entry[1]
     with _LOCK:
         entry = _INDEXES.get(id(site))
         if entry is not None and entry[0]() is site:
@@ -355,6 +358,7 @@ class _Query:
         index, center, own, decay = self.index, self.center, self.own, self.decay
         terms_of, key_of = index.terms_of, index.key
         weights, exp = self.weights, math.exp
+        weight_of = weights.get
         seen = set(self.excluded)
         scored: list[tuple[float, int]] = []
         best: list[float] = []
@@ -364,19 +368,20 @@ class _Query:
             nonlocal bar
             shared = 0.0
             for term in terms_of[position]:
-                if term in weights:
-                    shared += weights[term]
+                term_weight = weight_of(term)
+                if term_weight is not None:
+                    shared += term_weight
             value = shared * exp(-abs(key_of[position] - center) * decay)
             if value < bar:
                 return
             scored.append((-value, position))
-            if wanted:
-                if len(best) < wanted:
-                    heapq.heappush(best, value)
-                else:
-                    heapq.heappushpop(best, value)
+            if len(best) < wanted:
+                heapq.heappush(best, value)
                 if len(best) == wanted:
                     bar = best[0]
+            elif wanted and value > bar:
+                heapq.heapreplace(best, value)
+                bar = best[0]
 
         order = sorted(self.terms, key=lambda term: (-weights[term], term))
         remaining = sum(weights.values())
