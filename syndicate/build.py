@@ -12,6 +12,7 @@ from . import parallel
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
 from .outputs import RenderContext, archived, render_outputs
+from .progress import rendering_progress
 from .recordcache import CACHE_DIR, CACHE_FILE, dump_cache, load_cache
 from .records import LoadResult, load_records
 from .site import Site, build_site
@@ -89,7 +90,7 @@ def render(loaded: Loaded) -> tuple[list, list[Problem]]:
 def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool = False,
           environ: Mapping[str, str] = os.environ,
           on_loaded: Callable[[Loaded], None] | None = None,
-          jobs: int | None = None) -> BuildResult:
+          jobs: int | None = None, progress: bool = False) -> BuildResult:
     """Build the site with `jobs` processes (default: one per core). Nothing in out/ changes
     unless every output rendered; under `strict`, nothing is written if any problem was
     found."""
@@ -109,8 +110,11 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
     out = loaded.config.out_dir
     with build_lock(out, loaded.config.output.lock_timeout):
         writer = Writer(out)
+        render_many = parallel.renderer(jobs)
+        if progress:
+            render_many = rendering_progress(render_many)
         report = writer.commit(artifacts, keep=archived(loaded.config.output.outputs),
-                               render_many=parallel.renderer(jobs))
+                               render_many=render_many)
         save_record_cache(loaded, writer)
     return BuildResult(loaded, report)
 

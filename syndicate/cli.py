@@ -142,7 +142,7 @@ def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bo
 
     try:
         result = build(config_path, out_dir=out_dir, strict=strict, on_loaded=report_problems,
-                       jobs=jobs)
+                       jobs=jobs, progress=progress)
     except RecordError as exc:
         # The problems were printed as they were found; add only what --strict found later.
         extra = [p for p in exc.problems if p not in shown]

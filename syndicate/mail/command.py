@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 import click
 
 from ..config import load_config
 from ..errors import ConfigError, Problem
+from ..progress import ProgressLine
 from .errors import CannotStart
 from .send import SendReport, send
 
@@ -20,9 +22,17 @@ def run(config_path: str, eml: str, recipients_csv: str, *, dry_run: bool = Fals
         resend_unconfirmed: bool = False, as_json: bool = False, quiet: bool = False) -> int:
     """Run one send from the command line; return 0, 4 (some failed) or 5 (could not start)."""
 
+    bar = ProgressLine("sending") if not (as_json or quiet) and sys.stderr.isatty() else None
+
     def notify(kind: str, text: str) -> None:
+        if kind == "progress":
+            if bar is not None:
+                bar.show(*map(int, text.split("/")))
+            return
         if as_json:
             return
+        if bar is not None:
+            bar.clear()
         if kind == "info":
             if not quiet:
                 click.echo(text)

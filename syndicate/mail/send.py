@@ -152,6 +152,7 @@ def send(config: Config, eml: str, recipients_csv: str, *, dry_run: bool = False
             mailer.connection.abort()  # never QUIT mid-DATA: the server would take it as text
             raise
         mailer.connection.close()
+        notify("progress", f"{len(todo)}/{len(todo)}")
     finally:
         journal.close()
     return report
@@ -193,6 +194,7 @@ class _Mailer:
     def send_all(self, digest: Digest, todo: list[Recipient],
                  message_for: Callable[[Recipient], bytes]) -> None:
         for index, recipient in enumerate(todo):
+            self.notify("progress", f"{index}/{len(todo)}")
             try:
                 self.send_one(digest, recipient, message_for(recipient))
             except _Stop as exc:
