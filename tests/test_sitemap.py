@@ -1,0 +1,78 @@
+"""Sitemaps follow the sitemap protocol and Google News' extension."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from syndicate.build import build, load
+from syndicate.outputs import RenderContext
+from syndicate.outputs import sitemap as sitemap_output
+
+ROOT = Path(__file__).resolve().parent.parent
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+W3C_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    target = tmp_path_factory.mktemp("sitemap") / "out"
+    build(ROOT / "config.toml", out_dir=str(target), environ={}, jobs=1)
+    return target
+
+
+def test_sitemap_follows_the_protocol(out):
+    root = etree.parse(str(out / "sitemap.xml")).getroot()
+    assert root.tag == f"{SM}urlset"
+    urls = root.findall(f"{SM}url")
+    locs = [u.findtext(f"{SM}loc") for u in urls]
+    assert 0 < len(urls) <= 50_000
+    assert len(set(locs)) == len(locs)
+    for url in urls:
+        assert [child.tag for child in url] == [f"{SM}loc", f"{SM}lastmod"]
+        loc = url.findtext(f"{SM}loc")
+        assert loc.startswith("https://news.example.org/") and len(loc) <= 2048
+        assert W3C_DATETIME.fullmatch(url.findtext(f"{SM}lastmod"))
+    loaded = load(ROOT / "config.toml")
+    expected = {a.url for a in loaded.site.articles if not a.canonical_url}
+    assert expected <= set(locs), "every article page is listed"
+    assert loaded.site.base_url in locs
+    assert {t.url for t in loaded.site.sections} <= set(locs)
+
+
+def test_news_sitemap_lists_the_last_48_hours(out):
+    root = etree.parse(str(out / "news-sitemap.xml")).getroot()
+    loaded = load(ROOT / "config.toml")
+    newest = loaded.site.articles[0].published
+    entries = root.findall(f"{SM}url")
+    assert entries
+    for entry in entries:
+        news = entry.find(f"{NEWS}news")
+        publication = news.find(f"{NEWS}publication")
+        assert publication.findtext(f"{NEWS}name") == "The Harbour Courier"
+        assert publication.findtext(f"{NEWS}language") == "en"
+        when = datetime.fromisoformat(news.findtext(f"{NEWS}publication_date"))
+        assert newest - timedelta(hours=48) <= when <= newest
+        assert news.findtext(f"{NEWS}title")
+    recent = [a for a in loaded.site.articles if a.published >= newest - timedelta(hours=48)]
+    assert len(entries) == len(recent)
+
+
+def test_a_large_site_gets_a_sitemap_index(monkeypatch):
+    monkeypatch.setattr(sitemap_output, "URLS_PER_FILE", 25)
+    loaded = load(ROOT / "config.toml")
+    files = {a.path: a.data for a in sitemap_output.render(loaded.site, RenderContext())}
+    index = etree.fromstring(files["sitemap.xml"])
+    assert index.tag == f"{SM}sitemapindex"
+    parts = [s.findtext(f"{SM}loc") for s in index.findall(f"{SM}sitemap")]
+    assert parts == [f"https://news.example.org/sitemap-{n}.xml" for n in range(1, len(parts) + 1)]
+    total = sum(len(etree.fromstring(files[f"sitemap-{n}.xml"]).findall(f"{SM}url"))
+                for n in range(1, len(parts) + 1))
+    assert total == len(sitemap_output.sitemap_entries(loaded.site))
+    assert all(len(etree.fromstring(files[f"sitemap-{n}.xml"])) <= 25
+               for n in range(1, len(parts) + 1))
