@@ -479,7 +479,7 @@ class _Query:
 
 
 # Streams with this few stories in reach are scored whole.
-_FEW = 6
+_FEW = 12
 
 
 def _solo_limit(weight: float, bar: float, decay: float) -> float:
