@@ -488,7 +488,12 @@ def _solo_limit(weight: float, bar: float, decay: float) -> float:
         return math.inf
     if weight < bar:
         return -1.0
-    return _widen(math.log(weight / bar) / decay)
+    return _widen(_distance(weight / bar, decay))
+
+
+def _distance(ratio: float, decay: float) -> float:
+    """Return the distance over which the recency factor falls by `ratio` (at least 1)."""
+    return math.log(ratio) / decay if decay > 0 else math.inf  # An infinite half-life.
 
 
 def _widen(distance: float) -> float:
@@ -505,12 +510,12 @@ def _reach(weight: float, done: list[tuple[float, float]], bar: float, decay: fl
     if bar <= 0:
         return math.inf
     if not done:
-        return _widen(math.log(weight / bar) / decay) if weight >= bar else -1.0
+        return _widen(_distance(weight / bar, decay)) if weight >= bar else -1.0
     farthest = -1.0
     nearer = 0.0
     for cover, extra in [*sorted(done), (math.inf, 0.0)]:
         if weight >= bar:
-            limit = math.log(weight / bar) / decay
+            limit = _distance(weight / bar, decay)
             if limit >= nearer:
                 farthest = max(farthest, min(limit, cover))
         weight += extra

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate import text
+from syndicate import rank, text
 from syndicate.build import load
 from syndicate.config import Config
 from syndicate.model import Article
@@ -440,7 +440,8 @@ def seeded_corpus(seed: int, size: int) -> list[Article]:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**32), st.integers(1, 120), st.sampled_from([0.0, 0.3, 1.0, 2.5]),
-       st.booleans(), st.sampled_from([0.5, 3.0, 30.0]), st.sampled_from([0.3, 0.6, 1.0]),
+       st.booleans(), st.sampled_from([0.5, 3.0, 30.0, math.inf]),
+       st.sampled_from([0.3, 0.6, 1.0]),
        st.sampled_from([1, 3, 10, 1000]), st.integers(1, 6))
 def test_related_matches_the_formula_over_all_pairs(
         seed: int, size: int, threshold: float, include_newer: bool, half_life: float,
@@ -452,3 +453,10 @@ def test_related_matches_the_formula_over_all_pairs(
         assert ids(related(site, article, count=count)) == \
             brute_force_related(site, article, count), article.id
 
+
+@given(st.text(st.characters(max_codepoint=127), max_size=40) | st.text(max_size=40))
+def test_headline_keys_match_the_shared_normalisation(title: str) -> None:
+    # rank has a fast path for ASCII headlines; it must agree with text.normalise_title.
+    article = story("x", 1, title=title or "x")
+    assert ("title", text.normalise_title(article.title)) in rank._dedupe_keys(article) or \
+        not text.normalise_title(article.title)
