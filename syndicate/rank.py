@@ -397,19 +397,19 @@ class _Query:
             reach = _reach(remaining, done, bar, decay)
             if reach < 0:
                 break
-            # The stories within reach, or the per_term nearest if there are more: either way
-            # every story of the term nearer than `cover` is inside [lo, hi), and the rest
-            # are beyond reach or no candidates.
+            # The stories within reach, or the per_term nearest if there are more. A story of
+            # this term that stays out of [lo, hi) is beyond reach (it cannot make the bar)
+            # or, if the window was cut, maybe no candidate here: then later streams must
+            # count this term's weight for stories farther than `cover`.
             lo, hi = start, end
             if reach < inf:
                 lo = bisect_left(keys, center - reach, start, at)
                 hi = bisect_right(keys, center + reach, at, end)
+            cover = inf
             if hi - lo > per_term + has_self:
                 lo, hi = _window(keys, center, at, has_self, lo, hi, per_term)
                 cover = min(center - keys[lo] if lo > start else inf,
                             keys[hi - 1] - center if hi < end else inf)
-            else:
-                cover = min(reach if lo > start else inf, reach if hi < end else inf)
             if hi - lo <= _FEW:
                 for position in posting[lo:hi]:
                     if position not in seen:
@@ -486,6 +486,7 @@ def _solo_limit(weight: float, bar: float, decay: float) -> float:
     """Return the distance beyond which `weight` * 0.5 ** (d / half_life) < bar."""
     if bar <= 0:
         return math.inf
+    weight *= _SLACK
     if weight < bar:
         return -1.0
     return _widen(_distance(weight / bar, decay))
@@ -496,9 +497,13 @@ def _distance(ratio: float, decay: float) -> float:
     return math.log(ratio) / decay if decay > 0 else math.inf  # An infinite half-life.
 
 
+# Weights and distances get a hair of slack, so that rounding (sums taken in another order,
+# logarithms) can only make a cut wider, never narrower.
+_SLACK = 1 + 1e-9
+
+
 def _widen(distance: float) -> float:
-    # A hair of slack, so that rounding can only make a cut wider, never narrower.
-    return distance * (1 + 1e-9) + 1e-6
+    return distance * _SLACK + 1e-6
 
 
 def _reach(weight: float, done: list[tuple[float, float]], bar: float, decay: float) -> float:
@@ -509,6 +514,7 @@ def _reach(weight: float, done: list[tuple[float, float]], bar: float, decay: fl
     """
     if bar <= 0:
         return math.inf
+    weight *= _SLACK
     if not done:
         return _widen(_distance(weight / bar, decay)) if weight >= bar else -1.0
     farthest = -1.0
@@ -518,7 +524,7 @@ def _reach(weight: float, done: list[tuple[float, float]], bar: float, decay: fl
             limit = _distance(weight / bar, decay)
             if limit >= nearer:
                 farthest = max(farthest, min(limit, cover))
-        weight += extra
+        weight += extra * _SLACK
         nearer = cover
     return _widen(farthest) if farthest >= 0 else -1.0
 
