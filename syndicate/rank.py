@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain
+from itertools import chain, repeat
 
 from . import text
 from .config import RelatedConfig
@@ -357,7 +357,7 @@ class _Query:
         heap of the `wanted` best scores."""
         index, center, own, decay = self.index, self.center, self.own, self.decay
         terms_of, key_of = index.terms_of, index.key
-        weights, exp = self.weights, math.exp
+        weights, exp, fsum = self.weights, math.exp, math.fsum
         weight_of = weights.get
         seen = set(self.excluded)
         scored: list[tuple[float, int]] = []
@@ -366,11 +366,8 @@ class _Query:
 
         def score(position: int) -> None:
             nonlocal bar
-            shared = 0.0
-            for term in terms_of[position]:
-                term_weight = weight_of(term)
-                if term_weight is not None:
-                    shared += term_weight
+            # fsum is exact, so the order of the terms cannot break a tie differently.
+            shared = fsum(map(weight_of, terms_of[position], _ZEROS))
             value = shared * exp(-abs(key_of[position] - center) * decay)
             if value < bar:
                 return
@@ -477,6 +474,8 @@ class _Query:
                     score(position)
         return scored, best
 
+
+_ZEROS = repeat(0.0)  # The default weight of a term the story does not have.
 
 # Streams with this few stories in reach are scored whole.
 _FEW = 12

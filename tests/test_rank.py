@@ -365,10 +365,6 @@ def brute_force_related(site: Site, article: Article, count: int) -> list[str]:
     frequency = Counter(slug for a in site.articles for slug in set(a.tag_slugs))
     usable = sorted(s for s, df in frequency.items() if df <= config.max_tag_share * size)
     sections = sorted({a.section_slug for a in site.articles})
-    # Sum weights in the same order as the index (tags by slug, then sections): floating-point
-    # addition is not associative, and ties must break the same way.
-    order = {("tag", s): n for n, s in enumerate(usable)}
-    order.update({("section", s): len(usable) + n for n, s in enumerate(sections)})
     weight = {("tag", s): config.weight_tags * math.log(size / frequency[s]) for s in usable}
     weight.update({("section", s): config.weight_section for s in sections})
 
@@ -405,9 +401,7 @@ def brute_force_related(site: Site, article: Article, count: int) -> list[str]:
     for other in (timeline[n] for n in candidates):
         if other.id in article.related_ids:
             continue
-        total = 0.0
-        for term in sorted(mine & terms(other), key=order.__getitem__):
-            total += weight[term]
+        total = math.fsum(weight[term] for term in mine & terms(other))
         distance = abs(other.published.timestamp() - article.published.timestamp())
         score = total * math.exp(-distance * decay)
         if score >= config.threshold:
