@@ -273,8 +273,8 @@ class RelatedConfig:
     include_newer: bool = opt(True, "Whether stories newer than the article may appear.")
     max_tag_share: float = opt(0.2, "Tags on more than this share of articles are ignored.",
                                _share)
-    max_candidates_per_tag: int = opt(200, "Nearest stories in time considered per shared tag.",
-                                      _positive)
+    max_candidates_per_tag: int = opt(
+        200, "Nearest stories in time considered per tag, and for the section.", _positive)
 
 
 @dataclass(frozen=True)
