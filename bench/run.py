@@ -460,12 +460,11 @@ def report(results: dict, sizes: list[int], command: str, date: str, facts: str,
                       for tool in TOOLS]
             if any(value != "–" for value in growth):
                 lines.append(f"| {label} | " + " | ".join(growth) + " |")
-    dates = sorted({(tool, cell["date"]) for key, cell in cells.items()
-                    for tool in TOOLS if key.split("/")[1] == tool
-                    and int(key.split("/")[0]) in sizes})
-    stale = [f"{tool} {when}" for tool, when in dates if when != date]
-    if stale:
-        lines += ["", "Cells kept from earlier runs: " + "; ".join(stale) + "."]
+    earlier = sorted({f"{key.split('/')[1]} {cell['date']} ({cell.get('version', '?')})"
+                      for key, cell in cells.items()
+                      if cell["date"] != date and int(key.split("/")[0]) in sizes})
+    if earlier:
+        lines += ["", "Cells kept from earlier runs: " + "; ".join(earlier) + "."]
     messages = sorted({f"{key}: {message.splitlines()[0][:160]}"
                        for key, cell in cells.items() if int(key.split("/")[0]) in sizes
                        for message in cell["messages"] + [f["stderr"] for f in cell["failed"]]
@@ -518,12 +517,16 @@ def main() -> None:
         parser.error(f"unknown tool or scenario {unknown}" if unknown
                      else "--runs needs one number or one per size")
 
+    # A plain SIGTERM would skip the finally clauses that put the corpus back.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     command = "python bench/run.py " + shlex.join(sys.argv[1:])
     date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
     results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {"cells": {}}
 
+    versions = tool_versions()
+
     def save(key: str, cell: dict) -> None:
-        results["cells"][key] = cell
+        results["cells"][key] = {**cell, "version": versions[key.split("/")[1]]}
         RESULTS_JSON.parent.mkdir(parents=True, exist_ok=True)
         RESULTS_JSON.write_text(json.dumps(results, indent=1))
 
@@ -549,7 +552,9 @@ def main() -> None:
             print(f"error: {corpus} changed during the run", file=sys.stderr)
             sys.exit(1)
 
-    section = report(results, sizes, command, date, machine_facts(), tool_versions())
+    # Sizes measured by earlier commands stay in the report (their cells are marked as such).
+    every_size = sorted(set(sizes) | {int(key.split("/")[0]) for key in results["cells"]})
+    section = report(results, every_size, command, date, machine_facts(), versions)
     print(section)
     if not args.no_write:
         update_results_md(section)
