@@ -120,7 +120,8 @@ def test_build_says_what_it_is_doing_on_a_terminal_only(tmp_path):
     finally:
         os.close(main_fd)
     assert re.fullmatch(rb"syndicate: 3 records read in \d+\.\d\d s; rendering and "
-                        rb"writing\.\.\.\r\n", shown)
+                        rb"writing\.\.\.\r\n(\rrendering: [\d,]+/[\d,]+ \(\d+%\)\x1b\[K)+"
+                        rb"\r\x1b\[K", shown)
     assert finished.stdout.startswith("syndicate: 3 records read, 0 skipped")
     piped = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
     assert piped.stderr == "", "no progress when stderr is not a terminal"
