@@ -10,17 +10,16 @@ a missed input means a stale page, which the incremental-equals-cold test exists
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import __version__
 from .config import Config
+from .identity import IdentityCache
 from .model import Article
 from .templating import default_templates_dir
 
-# id(config) -> (a weak reference to it, its digest); configs hold lists, so they don't hash.
-_ENVIRONMENTS: dict[int, tuple[weakref.ref, str]] = {}
+_ENVIRONMENTS: IdentityCache[str] = IdentityCache()
 
 
 def _folder_digest(folder: Path, into: hashlib._Hash) -> None:
@@ -34,15 +33,15 @@ def _folder_digest(folder: Path, into: hashlib._Hash) -> None:
 
 def environment_digest(config: Config) -> str:
     """Digest what every artifact depends on: the version, the config and the templates."""
-    known = _ENVIRONMENTS.get(id(config))
-    if known is not None and known[0]() is config:
-        return known[1]
+    return _ENVIRONMENTS.get(config, lambda: _environment_digest(config))
+
+
+def _environment_digest(config: Config) -> str:
     hashed = hashlib.sha256(f"syndicate {__version__}\0{config!r}\0".encode())
     _folder_digest(default_templates_dir(), hashed)
     if config.content.templates:
         hashed.update(b"overrides\0")
         _folder_digest(config.path(config.content.templates), hashed)
-    _ENVIRONMENTS[id(config)] = (weakref.ref(config), hashed.hexdigest())
     return hashed.hexdigest()
 
 

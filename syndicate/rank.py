@@ -10,8 +10,6 @@ import gc
 import heapq
 import math
 import re
-import threading
-import weakref
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -22,6 +20,7 @@ from itertools import chain, repeat
 
 from . import text
 from .config import RelatedConfig
+from .identity import IdentityCache
 from .model import Article
 from .site import Site
 
@@ -277,24 +276,12 @@ def _make_index(site: Site) -> _Index:
     )
 
 
-# One index per live Site. Site is not hashable, so the cache is keyed by id(); the weak
-# reference proves an entry belongs to this very object, and a finalizer drops it with it.
-_INDEXES: dict[int, tuple[weakref.ref[Site], _Index]] = {}
-_LOCK = threading.Lock()
+# One index per live Site, built on first use.
+_INDEXES: IdentityCache[_Index] = IdentityCache()
 
 
 def _index(site: Site) -> _Index:
-    entry = _INDEXES.get(id(site))
-    if entry is not None and entry[0]() is site:
-        return entry[1]
-    with _LOCK:
-        entry = _INDEXES.get(id(site))
-        if entry is not None and entry[0]() is site:
-            return entry[1]
-        index = _build_index(site)
-        _INDEXES[id(site)] = (weakref.ref(site), index)
-        weakref.finalize(site, _INDEXES.pop, id(site), None)
-        return index
+    return _INDEXES.get(site, lambda: _build_index(site))
 
 
 # -- Related stories ---------------------------------------------------------------------------

@@ -7,10 +7,10 @@ so that output never depends on the machine.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
+from .identity import IdentityCache
 from .model import Article, Image
 from .site import Site, term_path
 
@@ -61,17 +61,13 @@ def iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
-# id(site) -> (a weak reference to it, {article id: card}): a story is listed on many pages,
-# and a Site (which holds dicts) cannot be a dictionary key itself.
-_CARDS: dict[int, tuple[weakref.ref, dict[str, StoryCard]]] = {}
+# A story is listed on many pages: its card is made once per site.
+_CARDS: IdentityCache[dict[str, StoryCard]] = IdentityCache()
 
 
 def story_card(site: Site, article: Article) -> StoryCard:
     """Return the facts a page or the digest shows about `article` (made once per site)."""
-    known = _CARDS.get(id(site))
-    if known is None or known[0]() is not site:
-        known = _CARDS[id(site)] = (weakref.ref(site), {})
-    cards = known[1]
+    cards = _CARDS.get(site, dict)
     card = cards.get(article.id)
     if card is None or card.article is not article:
         card = cards[article.id] = make_story_card(site, article)
