@@ -38,6 +38,7 @@ KNOWN_FIELDS = {
 }
 MAX_TITLE = 500
 MAX_SECTION = 100
+MAX_SUMMARY = 1000
 MAX_ID = 200
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?"
@@ -284,6 +285,13 @@ class _Checker:
     def warn(self, field_name: str, message: str) -> None:
         self.problems.append(Problem(self.shown, field_name, message, "warning"))
 
+    def bounded(self, name: str, value: str, limit: int) -> str:
+        """Return `value`, cut at a word to `limit` characters with a warning if longer."""
+        if len(value) <= limit:
+            return value
+        self.warn(name, f"is {len(value):,} characters; cut to {limit}")
+        return text.truncate(value, limit)
+
     def string(self, data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
         value = data.get(name)
         if value is None:
@@ -359,9 +367,8 @@ def parse_record(data: dict[str, Any], shown: str, default_id: str, config: Conf
         title = text.clean_line(title)
         if not title:
             check.error("title", "must not be empty")
-        elif len(title) > MAX_TITLE:
-            check.warn("title", f"is {len(title):,} characters; cut to {MAX_TITLE}")
-            title = text.truncate(title, MAX_TITLE)
+        else:
+            title = check.bounded("title", title, MAX_TITLE)
 
     published = updated = None
     if "published" not in data:
@@ -399,18 +406,14 @@ def parse_record(data: dict[str, Any], shown: str, default_id: str, config: Conf
 
     section = check.string(data, "section")
     section = text.clean_line(section or "") or config.site.default_section
-    if len(section) > MAX_SECTION:
-        check.warn("section", f"is {len(section):,} characters; cut to {MAX_SECTION}")
-        section = text.truncate(section, MAX_SECTION)
+    section = check.bounded("section", section, MAX_SECTION)
     if not text.slugify(section):
         check.warn("section", f"{_quote(section)} has no letters or digits a URL can use; "
                    f'using "{config.site.default_section}"')
         section = config.site.default_section
 
-    summary = text.clean_line(check.string(data, "summary") or "")
-    if len(summary) > 1000:
-        check.warn("summary", f"is {len(summary):,} characters; cut to 1000")
-        summary = text.truncate(summary, 1000)
+    summary = check.bounded("summary", text.clean_line(check.string(data, "summary") or ""),
+                            MAX_SUMMARY)
     summary = summary or text.summarise(body_html)
 
     authors = _authors(data.get("authors"), check)
