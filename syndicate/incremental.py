@@ -17,7 +17,7 @@ from . import __version__
 from .config import Config
 from .identity import IdentityCache
 from .model import Article
-from .templating import default_templates_dir
+from .sources import default_templates_dir
 
 _ENVIRONMENTS: IdentityCache[str] = IdentityCache()
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,13 +23,13 @@ from .errors import ConfigError, Problem
 from .media import MediaResolver
 from .model import Article, Author
 from .recordcache import Entry, image_stats, images_unchanged, parse_many
+from .sources import find_record_files
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-RECORD_SUFFIXES = (".json", ".md")
 KNOWN_FIELDS = {
     "id", "title", "published", "updated", "section", "authors", "summary", "body",
     "body_format", "images", "tags", "priority", "slug", "canonical_url", "draft", "related",
@@ -57,50 +55,6 @@ class LoadResult:
     files_read: int = 0
     entries: dict[str, Entry] = field(default_factory=dict)
     reused: int = 0
-
-
-def find_record_files(root: Path, shown_root: str,
-                      problems: list[Problem]) -> Iterator[tuple[Path, str]]:
-    """Yield (file, shown path) for every record below `root`, in a stable order.
-
-    Names starting with `.` or `_` are skipped; symbolic links are never followed out.
-    """
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        kept = []
-        for name in sorted(dirs):
-            if name.startswith((".", "_")):
-                continue
-            candidate = here / name
-            if candidate.is_symlink():
-                problems.append(Problem(_shown(shown_root, root, candidate), "",
-                                        "is a symbolic link to a folder; not followed",
-                                        "warning"))
-                continue
-            kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            if name.startswith((".", "_")) or not name.endswith(RECORD_SUFFIXES):
-                continue
-            path = here / name
-            shown = _shown(shown_root, root, path)
-            if path.is_symlink() and not _inside(path.resolve(), root):
-                problems.append(Problem(shown, "", "is a symbolic link to a file outside the "
-                                        "records folder; not followed", "warning"))
-                continue
-            yield path, shown
-
-
-def _shown(shown_root: str, root: Path, path: Path) -> str:
-    return f"{shown_root.rstrip('/')}/{path.relative_to(root).as_posix()}"
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def load_records(config: Config, *, cache: dict[str, Entry] | None = None,

@@ -8,21 +8,12 @@ Undefined names fail loudly; `.html` and `.xml` autoescape, `.txt` never does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.resources import files
-from pathlib import Path
 
 import jinja2
 
 from .config import Config
 from .errors import BuildError
-
-
-def default_templates_dir() -> Path:
-    """Return the built-in templates: inside the installed wheel, or the repo's `templates/`."""
-    packaged = Path(str(files("syndicate"))) / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+from .sources import default_templates_dir
 
 
 def _autoescape(name: str | None) -> bool:

@@ -231,6 +231,22 @@ def test_hidden_files_and_symlinks_outside_are_not_followed(mini_site, tmp_path)
     ]
 
 
+def test_record_files_are_listed_folder_files_first_then_subfolders_by_name(tmp_path):
+    from syndicate.sources import find_record_files
+
+    for name in ["b.json", "a.md", "z/y.json", "z/a/b.json", "m/n.json", "m/x.txt", "c.json",
+                 "_skip/d.json", "m/.e.json"]:
+        (tmp_path / "r" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "r" / name).write_text("{}")
+    os.symlink(tmp_path / "r" / "m", tmp_path / "r" / "link")
+    problems: list = []
+    found = [shown for _, shown in find_record_files(tmp_path / "r", "docs/", problems)]
+    assert found == ["docs/a.md", "docs/b.json", "docs/c.json", "docs/m/n.json",
+                     "docs/z/y.json", "docs/z/a/b.json"]
+    assert [str(p) for p in problems] == ["docs/link: is a symbolic link to a folder; "
+                                          "not followed"]
+
+
 def test_local_images_are_sized_from_the_file(mini_site):
     png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x2c\x00\x00\x00\xc8"
            b"\x08\x02\x00\x00\x00")
