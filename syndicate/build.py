@@ -63,7 +63,7 @@ def load(config_path: Path | str, *, out_dir: str | None = None,
 def save_record_cache(loaded: Loaded, writer: Writer) -> None:
     """Keep this build's parse results for the next one, unless nothing was parsed anew."""
     records = loaded.records
-    if records is None or (records.reused == records.files_read
+    if records is None or (records.reused == records.files_read and not records.refreshed
                            and (writer.out_dir / CACHE_DIR / CACHE_FILE).is_file()):
         return
     writer.save_bookkeeping(f"{CACHE_DIR}/{CACHE_FILE}", dump_cache(loaded.config,

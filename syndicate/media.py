@@ -12,6 +12,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from . import text
 from .config import Config
 from .model import Image, ImageSource
+from .sources import FileState, file_state
 
 MEDIA_TYPES = {
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
@@ -80,6 +81,9 @@ class MediaResolver:
         self.base_url = config.site.base_url.rstrip("/") + "/"
         self.media_path = config.output.media_path
         self._cache: dict[str, tuple[int, tuple[int, int] | None] | None] = {}
+        # The state of every local path looked at, found or not, for the caches that must
+        # notice when one changes (syndicate.recordcache, syndicate.stamp).
+        self.probed: dict[str, FileState] = {}
 
     def local_file(self, src: str) -> str | None:
         """Return `src` as a safe path below the records folder, or None if it is not one."""
@@ -100,6 +104,8 @@ class MediaResolver:
     def _stat(self, local: str) -> tuple[int, tuple[int, int] | None] | None:
         if local not in self._cache:
             path = self.records_dir / local
+            # Taken before the file is read, so that a change made while it is read shows.
+            self.probed[local] = file_state(path)
             try:
                 resolved = path.resolve(strict=True)
                 resolved.relative_to(self.records_dir.resolve())

@@ -1,11 +1,12 @@
 """Reuse parsed records across builds, and parse the rest over several processes.
 
 The cache lives in `out/.syndicate-cache/records.pickle` (nothing is ever written outside
-out/). An entry is reused when the file's size and mtime are unchanged, or, after a fresh
-clone has reset every mtime, when the file's bytes hash the same, and when any local image it
-uses is unchanged too. The cache is keyed by the package version and the config that parsing
-reads; a cache from another version or config, a damaged one, or one that other users could
-have written is ignored, never trusted.
+out/). An entry is reused when the file's size, mtime, ctime and inode are unchanged, or,
+when they changed (a fresh clone resets every mtime), when the file's bytes hash the same,
+and when every local image path it named is unchanged too (or still missing). The cache is
+keyed by the package version and the config that parsing reads; a cache from another version
+or config, a damaged one, or one that other users could have written is ignored, never
+trusted.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from . import __version__
 from .config import Config
 from .errors import Problem
 from .model import Article
+from .sources import FileState, file_state
 
 CACHE_DIR = ".syndicate-cache"
 CACHE_FILE = "records.pickle"
-MAGIC = b"syndicate-records\n"
+# Bumped whenever Entry changes shape, so that an older cache is ignored, never misread.
+MAGIC = b"syndicate-records 2\n"
 # Below this many files to parse, a pool costs more than it saves.
 MIN_PARALLEL = 400
 
@@ -40,7 +43,10 @@ class Entry:
     digest: str
     article: Article | None
     problems: list[Problem]
-    images: list[tuple[str, int, int]] = field(default_factory=list)
+    # (local path, its state when the record was parsed) for every image path it named.
+    images: list[tuple[str, FileState]] = field(default_factory=list)
+    ctime_ns: int = -1
+    inode: int = -1
 
 
 def cache_key(config: Config) -> str:
@@ -83,29 +89,9 @@ def dump_cache(config: Config, entries: dict[str, Entry]) -> bytes:
 
 
 def images_unchanged(config: Config, entry: Entry) -> bool:
-    for local, size, mtime_ns in entry.images:
-        try:
-            info = (config.records_dir / local).stat()
-        except OSError:
-            return False
-        if (info.st_size, info.st_mtime_ns) != (size, mtime_ns):
-            return False
-    return True
-
-
-def image_stats(config: Config, article: Article | None) -> list[tuple[str, int, int]]:
-    if article is None:
-        return []
-    stats = []
-    for image in article.images:
-        for local in [image.local, *(s.local for s in image.sources)]:
-            if local:
-                try:
-                    info = (config.records_dir / local).stat()
-                except OSError:
-                    continue
-                stats.append((local, info.st_size, info.st_mtime_ns))
-    return stats
+    """Whether every image path the record named is as it was (still missing if missing)."""
+    records = config.records_dir
+    return all(file_state(records / local) == state for local, state in entry.images)
 
 
 _JOB: tuple[Config, list[tuple[Path, str]]] | None = None

@@ -22,7 +22,7 @@ from .config import Config, utf8_error
 from .errors import ConfigError, Problem
 from .media import MediaResolver
 from .model import Article, Author
-from .recordcache import Entry, image_stats, images_unchanged, parse_many
+from .recordcache import Entry, images_unchanged, parse_many
 from .sources import find_record_files
 
 if sys.version_info >= (3, 11):
@@ -55,6 +55,9 @@ class LoadResult:
     files_read: int = 0
     entries: dict[str, Entry] = field(default_factory=dict)
     reused: int = 0
+    # Reused entries whose file was touched but holds the same bytes: the cache is saved
+    # again with their new state, so that the next build does not hash them again.
+    refreshed: int = 0
 
 
 def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
@@ -75,11 +78,12 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
     result.files_read = len(files)
     misses = []
     for path, shown in files:
-        entry = _still_valid(config, path, (cache or {}).get(shown))
+        entry, refreshed = _still_valid(config, path, (cache or {}).get(shown))
         if entry is None:
             misses.append((path, shown))
         else:
             result.entries[shown] = entry
+            result.refreshed += refreshed
     result.reused = len(result.entries)
     for shown, entry in parse_many(config, misses, jobs):
         result.entries[shown] = entry
@@ -91,20 +95,24 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
     return result
 
 
-def _still_valid(config: Config, path: Path, entry: Entry | None) -> Entry | None:
-    """Return the cached entry if the file (and its local images) did not change."""
+def _still_valid(config: Config, path: Path, entry: Entry | None) -> tuple[Entry | None, bool]:
+    """Return the cached entry if the file (and its local images) did not change, and whether
+    its recorded state had to be brought up to date."""
     if entry is None:
-        return None
+        return None, False
     try:
         info = path.stat()
     except OSError:
-        return None
-    if (info.st_size, info.st_mtime_ns) != (entry.size, entry.mtime_ns):
-        # A fresh clone resets every mtime: the bytes decide.
+        return None, False
+    state = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    refreshed = state != (entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
+    if refreshed:
+        # Touched: an edit that kept the size and put the mtime back still moves the ctime,
+        # and a fresh clone resets every mtime. The bytes decide.
         if info.st_size != entry.size or _file_digest(path) != entry.digest:
-            return None
-        entry.mtime_ns = info.st_mtime_ns
-    return entry if images_unchanged(config, entry) else None
+            return None, False
+        entry.mtime_ns, entry.ctime_ns, entry.inode = state[1:]
+    return (entry if images_unchanged(config, entry) else None), refreshed
 
 
 def _file_digest(path: Path) -> str:
@@ -118,19 +126,24 @@ def parse_file(config: Config, path: Path, shown: str) -> Entry:
     """Read and check one record file; never raises on bad input."""
     try:
         info = path.stat()
-        size, mtime_ns = info.st_size, info.st_mtime_ns
+        size, mtime_ns, ctime_ns, inode = (info.st_size, info.st_mtime_ns, info.st_ctime_ns,
+                                           info.st_ino)
     except OSError:
-        size = mtime_ns = -1
+        size = mtime_ns = ctime_ns = inode = -1
     data, problems, digest = read_record_file(path, shown, config.content.max_file_bytes)
     article = None
+    media = MediaResolver(config)
     if data is not None:
         default_id = path.relative_to(config.records_dir).with_suffix("").as_posix()
-        article, more = parse_record(data, shown, default_id, config, MediaResolver(config),
+        article, more = parse_record(data, shown, default_id, config, media,
                                      markdown=path.suffix == ".md")
         problems.extend(more)
         if article is not None:
             article = dataclasses.replace(article, digest=digest)
-    return Entry(size, mtime_ns, digest, article, problems, image_stats(config, article))
+    # Every image path the record named, found or not: creating a missing one changes the
+    # record's warnings and pictures just as editing a found one does.
+    return Entry(size, mtime_ns, digest, article, problems, sorted(media.probed.items()),
+                 ctime_ns, inode)
 
 
 def read_record_file(path: Path, shown: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from pathlib import Path
@@ -175,3 +176,25 @@ def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path):
         result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
         assert result.loaded.records.reused == 0
         assert tree(out) == good
+
+
+def test_the_record_cache_sees_an_image_appear_and_an_edit_that_keeps_the_mtime(tmp_path):
+    site = Site(tmp_path / "site", random.Random(6))
+    story = site.root / "articles" / "s0.json"
+    data = json.loads(story.read_text())
+    data["images"] = [{"src": "later.png", "alt": "Later"}]
+    story.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "out"
+    first = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert any("later.png" in str(p) for p in first.problems), "missing image: a warning"
+    # A PNG header is all the build reads for the size.
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x09" + b"\0" * 16
+    (site.root / "articles" / "later.png").write_bytes(png)
+    info = story.stat()
+    story.write_bytes(story.read_bytes().replace(b"Body of", b"Text of"))
+    os.utime(story, ns=(info.st_atime_ns, info.st_mtime_ns))  # same size and mtime
+    again = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert again.loaded.records.reused == again.loaded.records.files_read - 1
+    assert not any("later.png" in str(p) for p in again.problems)
+    build(site.root / "config.toml", out_dir=str(tmp_path / "cold"), environ={}, jobs=1)
+    assert tree(out) == tree(tmp_path / "cold")
