@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import parallel
+from . import parallel, stamp
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
+from .inputs import Inputs, gather
 from .outputs import RenderContext, archived, render_outputs
 from .progress import rendering_progress
 from .recordcache import CACHE_DIR, CACHE_FILE, dump_cache, load_cache
@@ -35,15 +36,27 @@ class Loaded:
         """How many record files were left out because of an error."""
         return len({p.where for p in self.problems if p.severity == "error"})
 
+    @property
+    def tally(self) -> stamp.Tally:
+        """The counts the CLI reports (kept in the build stamp, to be reported again)."""
+        return stamp.Tally(self.files_read, len(self.site.articles), self.skipped, self.drafts)
+
 
 @dataclass
 class BuildResult:
+    """What a build did; `early` of its problems were found before rendering."""
+
     loaded: Loaded
     report: WriteReport = field(default_factory=WriteReport)
+    early: int = 0
 
     @property
     def problems(self) -> list[Problem]:
         return self.loaded.problems
+
+    @property
+    def tally(self) -> stamp.Tally:
+        return self.loaded.tally
 
 
 def load(config_path: Path | str, *, out_dir: str | None = None,
@@ -53,7 +66,13 @@ def load(config_path: Path | str, *, out_dir: str | None = None,
 
     With `use_cache`, records parsed by an earlier build of the same out/ are reused.
     """
-    config = load_config(config_path, out_dir=out_dir)
+    return load_config_records(load_config(config_path, out_dir=out_dir), environ=environ,
+                               jobs=jobs, use_cache=use_cache)
+
+
+def load_config_records(config: Config, *, environ: Mapping[str, str] = os.environ,
+                        jobs: int = 1, use_cache: bool = False) -> Loaded:
+    """Load and check every record of a loaded config (see `load`)."""
     loaded = load_records(config, cache=load_cache(config) if use_cache else None, jobs=jobs)
     site, problems = build_site(config, loaded.articles, environ)
     drafts = sum(1 for a in loaded.articles if a.draft)
@@ -75,11 +94,6 @@ def strict_failures(problems: list[Problem]) -> list[Problem]:
     return list(problems)
 
 
-def visible(problems: list[Problem], *, strict: bool) -> list[Problem]:
-    """Return the problems to show: notices only under --strict."""
-    return [p for p in problems if strict or p.severity != "notice"]
-
-
 def render(loaded: Loaded) -> tuple[list, list[Problem]]:
     """Run the configured outputs over the site; return the artifacts and output warnings."""
     ctx = RenderContext()
@@ -90,12 +104,21 @@ def render(loaded: Loaded) -> tuple[list, list[Problem]]:
 def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool = False,
           environ: Mapping[str, str] = os.environ,
           on_loaded: Callable[[Loaded], None] | None = None,
-          jobs: int | None = None, progress: bool = False) -> BuildResult:
+          jobs: int | None = None, progress: bool = False, use_cache: bool = True,
+          inputs: Inputs | None = None) -> BuildResult:
     """Build the site with `jobs` processes (default: one per core). Nothing in out/ changes
     unless every output rendered; under `strict`, nothing is written if any problem was
-    found."""
+    found. Afterwards out/ holds the build stamp (syndicate.stamp) for the next build.
+
+    `inputs` are the config and input key from `syndicate.inputs.gather`, when the caller
+    already has them (it checked the stamp); `use_cache=False` parses every record anew.
+    """
     jobs = jobs or parallel.default_jobs()
-    loaded = load(config_path, out_dir=out_dir, environ=environ, jobs=jobs, use_cache=True)
+    # The key is taken before anything is read, so that what changes during the build
+    # shows as a change to the next one.
+    inputs = inputs or gather(config_path, out_dir=out_dir, environ=environ)
+    loaded = load_config_records(inputs.config, environ=environ, jobs=jobs, use_cache=use_cache)
+    early = len(loaded.problems)
     if on_loaded:
         on_loaded(loaded)
     if strict and strict_failures(loaded.problems):
@@ -116,7 +139,11 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
         report = writer.commit(artifacts, keep=archived(loaded.config.output.outputs),
                                render_many=render_many)
         save_record_cache(loaded, writer)
-    return BuildResult(loaded, report)
+        entries = loaded.records.entries.values() if loaded.records else []
+        stamp.save(writer, inputs, stamp.used_images(e.images for e in entries),
+                   stamp.Replay(loaded.tally, list(loaded.problems), early,
+                                len(report.written) + len(report.unchanged)))
+    return BuildResult(loaded, report, early)
 
 
 @dataclass

@@ -16,16 +16,19 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
-from .build import BuildResult, Loaded, build, load, visible, write_digest
-from .errors import ConfigError, Problem, RecordError, SyndicateError
+from .errors import ConfigError, Problem, RecordError, SyndicateError, visible
+
+if TYPE_CHECKING:
+    from .build import Loaded
+    from .stamp import Tally
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -97,18 +100,18 @@ def main() -> None:
     """Turn a folder of article records into feeds, AMP-lite pages and an email digest."""
 
 
-def summary(loaded: Loaded, seconds: float, result: BuildResult | None = None) -> dict[str, Any]:
-    report = result.report if result else None
+def summary(tally: Tally, problems: list[Problem], seconds: float, *, written: int = 0,
+            unchanged: int = 0, removed: int = 0) -> dict[str, Any]:
     return {
-        "records": loaded.files_read,
-        "published": len(loaded.site.articles),
-        "skipped": loaded.skipped,
-        "drafts": loaded.drafts,
-        "errors": sum(1 for p in loaded.problems if p.severity == "error"),
-        "warnings": sum(1 for p in loaded.problems if p.severity == "warning"),
-        "written": len(report.written) if report else 0,
-        "unchanged": len(report.unchanged) if report else 0,
-        "removed": len(report.removed) if report else 0,
+        "records": tally.records,
+        "published": tally.published,
+        "skipped": tally.skipped,
+        "drafts": tally.drafts,
+        "errors": sum(1 for p in problems if p.severity == "error"),
+        "warnings": sum(1 for p in problems if p.severity == "warning"),
+        "written": written,
+        "unchanged": unchanged,
+        "removed": removed,
         "seconds": round(seconds, 3),
     }
 
@@ -123,26 +126,51 @@ def summary(loaded: Loaded, seconds: float, result: BuildResult | None = None) -
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that render in parallel (default: one per core). The output "
                    "is the same whatever the number.")
+@click.option("--no-cache", is_flag=True,
+              help="Load, check and render everything again, even when nothing changed since "
+                   "the last build; also parse every record anew. The output is the same.")
 @handle_errors
 def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bool,
-                  verbose: bool, as_json: bool, jobs: int | None) -> None:
-    """Build feeds, pages, sitemaps and the digest into the output folder."""
+                  verbose: bool, as_json: bool, jobs: int | None, no_cache: bool) -> None:
+    """Build feeds, pages, sitemaps and the digest into the output folder.
+
+    When nothing the build reads changed since the last one and the output folder is as it
+    left it, nothing is loaded or rendered: the last build's summary and problems are
+    printed again.
+    """
+    from .inputs import gather
+    from .stamp import replay
+
     started = time.perf_counter()
     shown: list[Problem] = []
     progress = not (quiet or as_json) and sys.stderr.isatty()
 
-    def report_problems(loaded: Loaded) -> None:
-        shown.extend(visible(loaded.problems, strict=strict))
+    def report_problems(problems: list[Problem]) -> None:
+        shown.extend(visible(problems, strict=strict))
         if not as_json:
             print_problems(shown)
+
+    def on_loaded(loaded: Loaded) -> None:
+        report_problems(loaded.problems)
         if progress:  # on a terminal only: a long build says what it is doing
             click.echo(f"syndicate: {loaded.files_read} records read in "
                        f"{time.perf_counter() - started:.2f} s; rendering and writing...",
                        err=True)
 
+    inputs = gather(config_path, out_dir=out_dir)
+    replayed = None if no_cache else replay(inputs, strict=strict)
+    if replayed is not None:
+        report_problems(replayed.problems[:replayed.early])
+        seconds = time.perf_counter() - started
+        data = summary(replayed.tally, replayed.problems, seconds, unchanged=replayed.artifacts)
+        _finish(replayed.problems, shown, data, seconds, strict=strict, quiet=quiet,
+                verbose=verbose, as_json=as_json, up_to_date=True)
+        return
+    from .build import build  # rendering's modules load only when there is work
+
     try:
-        result = build(config_path, out_dir=out_dir, strict=strict, on_loaded=report_problems,
-                       jobs=jobs, progress=progress)
+        result = build(config_path, out_dir=out_dir, strict=strict, on_loaded=on_loaded,
+                       jobs=jobs, progress=progress, use_cache=not no_cache, inputs=inputs)
     except RecordError as exc:
         # The problems were printed as they were found; add only what --strict found later.
         extra = [p for p in exc.problems if p not in shown]
@@ -153,17 +181,30 @@ def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bo
         print_problems(extra)
         raise click.ClickException(f"{exc!s}; nothing was written") from None
     seconds = time.perf_counter() - started
-    late = [p for p in visible(result.problems, strict=strict) if p not in shown]
-    data = summary(result.loaded, seconds, result)
+    report = result.report
+    data = summary(result.tally, result.problems, seconds, written=len(report.written),
+                   unchanged=len(report.unchanged), removed=len(report.removed))
+    _finish(result.problems, shown, data, seconds, strict=strict, quiet=quiet, verbose=verbose,
+            as_json=as_json, written=report.written, removed=report.removed)
+
+
+def _finish(problems: list[Problem], shown: list[Problem], data: dict[str, Any], seconds: float,
+            *, strict: bool, quiet: bool, verbose: bool, as_json: bool, up_to_date: bool = False,
+            written: Sequence[str] = (), removed: Sequence[str] = ()) -> None:
+    """Print the problems not shown yet, then the build's summary (as text or JSON)."""
+    late = [p for p in visible(problems, strict=strict) if p not in shown]
     if as_json:
-        _emit_json({"ok": True, **data,
+        # up_to_date: nothing changed since the last build, so nothing was loaded or rendered.
+        _emit_json({"ok": True, **data, "up_to_date": up_to_date,
                     "problems": [_problem_json(p) for p in shown + late]})
         return
     print_problems(late)
     if verbose and not quiet:
-        for path in result.report.written:
+        if up_to_date:
+            click.echo("  nothing changed since the last build; nothing was loaded or rendered")
+        for path in written:
             click.echo(f"  wrote {path}")
-        for path in result.report.removed:
+        for path in removed:
             click.echo(f"  removed {path}")
     if not quiet:
         click.echo(
@@ -180,11 +221,13 @@ def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bo
 @handle_errors
 def check_command(config_path: str, strict: bool, quiet: bool, as_json: bool) -> None:
     """Check the config and every record; write nothing."""
+    from .build import load
+
     started = time.perf_counter()
     loaded = load(config_path)
     problems = visible(loaded.problems, strict=strict)
     failed = any(p.severity == "error" for p in problems) or (strict and bool(problems))
-    data = summary(loaded, time.perf_counter() - started)
+    data = summary(loaded.tally, loaded.problems, time.perf_counter() - started)
     if as_json:
         _emit_json({"ok": not failed, **data, "problems": [_problem_json(p) for p in problems]})
     else:
@@ -233,6 +276,8 @@ def digest_command(day: date | str | None, config_path: str, out_dir: str | None
     The digest for D holds the top stories published in the [digest] window_hours before
     [digest] send_at on D. Exit code 3 (and no files) when that window has no stories.
     """
+    from .build import write_digest
+
     shown: list[Problem] = []
 
     def report_problems(loaded: Loaded) -> None:

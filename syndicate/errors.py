@@ -50,3 +50,8 @@ class RecordError(SyndicateError):
 
 class BuildError(SyndicateError):
     """Rendering or writing could not complete; `out/` was left as it was."""
+
+
+def visible(problems: list[Problem], *, strict: bool) -> list[Problem]:
+    """Return the problems to show: notices only under --strict."""
+    return [p for p in problems if strict or p.severity != "notice"]

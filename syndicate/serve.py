@@ -25,9 +25,9 @@ from urllib.parse import unquote, urlsplit
 
 import watchfiles
 
-from .build import build, visible
+from .build import build
 from .config import load_config
-from .errors import ConfigError, Problem, SyndicateError
+from .errors import ConfigError, Problem, SyndicateError, visible
 
 EVENTS_PATH = "/__syndicate/events"
 # Seconds between keep-alive comments on an idle event stream; lets a handler notice a gone

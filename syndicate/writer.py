@@ -29,6 +29,9 @@ LOCK = ".syndicate-lock"
 # partial file beside the real ones; the next build empties it.
 TEMP_DIR = ".syndicate-tmp"
 BOOKKEEPING_PREFIX = ".syndicate"
+# The build stamp (syndicate.stamp) describes out/ as one commit left it. A commit deletes it
+# before it changes anything, so that it never outlives the files it describes.
+STAMP = ".syndicate-cache/stamp"
 _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
 
 
@@ -118,6 +121,9 @@ class Writer:
         self._real_out = os.path.realpath(out_dir)
         self._temp_count = 0
         self._staged: list[tuple[Path, Path]] = []
+        # The manifest's entries as the last commit saved them: {path: [hash, size, mtime_ns,
+        # fingerprint]} (a kept file's entry may be shorter, from an interrupted build).
+        self.files: dict[str, list] = {}
 
     def read_manifest(self) -> tuple[dict[str, list], bool]:
         """Return ({path: [hash, size, mtime_ns]}, whether the last build was interrupted)."""
@@ -212,6 +218,7 @@ class Writer:
         # Everything rendered: only now does out/ change, one atomic rename per file. The
         # pending manifest names every file this build may leave, so that a build killed
         # from here on is finished (and its leftovers removed) by the next one.
+        self._forget_stamp()
         self._save_manifest({**old, **new, **{p: [] for p in report.written}}, pending=True)
         for temp, target in staged:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -230,6 +237,7 @@ class Writer:
                 report.removed.append(path)
                 self._prune_empty_folders(target.parent)
         self._save_manifest(new, pending=False)
+        self.files = new
         self._clear_temporary_files()
         report.written.sort()
         report.unchanged.sort()
@@ -270,6 +278,10 @@ class Writer:
         if known and known[:3] == [hashed, stat.st_size, stat.st_mtime_ns]:
             return True
         return target.read_bytes() == data
+
+    def _forget_stamp(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.out_dir / STAMP).unlink()
 
     def _prune_empty_folders(self, folder: Path) -> None:
         while folder != self.out_dir and self.out_dir in folder.parents:
