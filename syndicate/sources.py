@@ -6,6 +6,7 @@ records with it before deciding whether a build is needed at all.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterator
 from importlib.resources import files
@@ -14,6 +15,7 @@ from pathlib import Path
 from .errors import Problem
 
 RECORD_SUFFIXES = (".json", ".md")
+_name = operator.attrgetter("name")
 
 # (size, mtime_ns, ctime_ns, inode) of a file, following symbolic links. Any write changes
 # the ctime, even one that restores the bytes and the mtime, so equal states mean "not
@@ -40,23 +42,25 @@ def entry_state(entry: os.DirEntry[str]) -> FileState:
     return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
 
 
-def scan_record_files(root: Path, shown_root: str,
-                      problems: list[Problem]) -> Iterator[tuple[str, str, os.DirEntry[str]]]:
-    """Yield (file path, shown path, directory entry) for every record below `root`.
+def list_record_files(root: Path, shown_root: str,
+                      problems: list[Problem]) -> list[tuple[str, str, os.DirEntry[str]]]:
+    """Return (file path, shown path, directory entry) for every record below `root`.
 
     The order is stable: a folder's files by name, then its subfolders by name. Names
     starting with `.` or `_` are skipped; symbolic links are never followed out of `root`,
     and a symbolic link to a folder is never followed at all (each is reported).
     """
-    prefix = shown_root.rstrip("/") + "/"
-    yield from _scan(str(root), "", prefix, root, problems)
+    found: list[tuple[str, str, os.DirEntry[str]]] = []
+    # A list filled by a plain recursion: no generator chain for 100,000 files to pass through.
+    _scan(str(root), "", shown_root.rstrip("/") + "/", root, problems, found)
+    return found
 
 
-def _scan(folder: str, relative: str, prefix: str, root: Path,
-          problems: list[Problem]) -> Iterator[tuple[str, str, os.DirEntry[str]]]:
+def _scan(folder: str, relative: str, prefix: str, root: Path, problems: list[Problem],
+          found: list[tuple[str, str, os.DirEntry[str]]]) -> None:
     try:
         with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
+            entries = sorted(listing, key=_name)
     except OSError:  # an unreadable folder is skipped, as os.walk does
         return
     folders, files = [], []
@@ -83,9 +87,9 @@ def _scan(folder: str, relative: str, prefix: str, root: Path,
             problems.append(Problem(prefix + relative + name, "", "is a symbolic link to a "
                                     "file outside the records folder; not followed", "warning"))
             continue
-        yield entry.path, prefix + relative + name, entry
+        found.append((entry.path, prefix + relative + name, entry))
     for entry in kept:
-        yield from _scan(entry.path, relative + entry.name + "/", prefix, root, problems)
+        _scan(entry.path, relative + entry.name + "/", prefix, root, problems, found)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -106,6 +110,6 @@ def default_templates_dir() -> Path:
 
 def find_record_files(root: Path, shown_root: str,
                       problems: list[Problem]) -> Iterator[tuple[Path, str]]:
-    """Yield (file, shown path) for every record below `root`, in `scan_record_files` order."""
-    for path, shown, _ in scan_record_files(root, shown_root, problems):
+    """Yield (file, shown path) for every record below `root`, in `list_record_files` order."""
+    for path, shown, _ in list_record_files(root, shown_root, problems):
         yield Path(path), shown

@@ -84,7 +84,8 @@ def replay(inputs: Inputs, *, strict: bool) -> Replay | None:
         stamp = read(out / STAMP)
         if stamp is None or (strict and stamp.replay.problems):
             return None
-        images = {local: file_state(config.records_dir / local) for local in stamp.images}
+        records = config.records_dir  # resolved once: a property that resolves each time
+        images = {local: file_state(records / local) for local in stamp.images}
         if inputs.key(images) != stamp.key or not intact(out, stamp):
             return None
         return stamp.replay
