@@ -100,15 +100,17 @@ def _program(hashed: hashlib._Hash) -> None:
     the installed distributions (their folder names carry their versions)."""
     package = Path(__file__).resolve().parent
     sources = [(path, state) for path, state in _tree(package) if path.endswith(".py")]
-    installed = []
+    installed: set[str] = set()
     for folder in sys.path:
+        # Names only: the same distributions on another path (PYTHONPATH, the current
+        # folder) are the same code, and should not make every build a real one.
         try:
             names = os.listdir(folder or ".")
         except OSError:
             continue
-        installed.append((folder, sorted(n for n in names
-                                         if n.endswith((".dist-info", ".egg-info", ".pth")))))
-    _update(hashed, __version__, sys.version, sys.implementation.cache_tag, sources, installed)
+        installed.update(n for n in names if n.endswith((".dist-info", ".egg-info", ".pth")))
+    _update(hashed, __version__, sys.version, sys.implementation.cache_tag, sources,
+            sorted(installed))
 
 
 def _tree(folder: Path) -> list[tuple[str, FileState]]:
