@@ -41,7 +41,7 @@ from .sources import (
     default_templates_dir,
     entry_state,
     file_state,
-    list_record_files,
+    scan_record_files,
 )
 
 # Changing what the key covers changes this tag, so that no older key can ever match.
@@ -159,7 +159,7 @@ def _records(hashed: hashlib._Hash, config: Config) -> None:
     """Digest the shown path and state of every record file, and the listing's warnings."""
     problems: list[Problem] = []
     shown_paths, states = [], array("q")
-    for _, shown, entry in list_record_files(config.records_dir, config.content.dir, problems):
+    for _, shown, entry in scan_record_files(config.records_dir, config.content.dir, problems):
         shown_paths.append(shown)
         # Packed, not formatted: turning 400,000 integers into text costs more than the rest.
         states.extend(entry_state(entry))

@@ -42,54 +42,53 @@ def entry_state(entry: os.DirEntry[str]) -> FileState:
     return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
 
 
-def list_record_files(root: Path, shown_root: str,
-                      problems: list[Problem]) -> list[tuple[str, str, os.DirEntry[str]]]:
-    """Return (file path, shown path, directory entry) for every record below `root`.
+def scan_record_files(root: Path, shown_root: str,
+                      problems: list[Problem]) -> Iterator[tuple[str, str, os.DirEntry[str]]]:
+    """Yield (file path, shown path, directory entry) for every record below `root`.
 
     The order is stable: a folder's files by name, then its subfolders by name. Names
     starting with `.` or `_` are skipped; symbolic links are never followed out of `root`,
     and a symbolic link to a folder is never followed at all (each is reported).
     """
-    found: list[tuple[str, str, os.DirEntry[str]]] = []
-    # A list filled by a plain recursion: no generator chain for 100,000 files to pass through.
-    _scan(str(root), "", shown_root.rstrip("/") + "/", root, problems, found)
-    return found
-
-
-def _scan(folder: str, relative: str, prefix: str, root: Path, problems: list[Problem],
-          found: list[tuple[str, str, os.DirEntry[str]]]) -> None:
-    try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=_name)
-    except OSError:  # an unreadable folder is skipped, as os.walk does
-        return
-    folders, files = [], []
-    for entry in entries:
+    prefix = shown_root.rstrip("/") + "/"
+    # One generator and a stack of folders still to read, rather than a generator per
+    # folder: each of 100,000 files then passes through one frame, and the directory
+    # entries of only one folder at a time are held.
+    stack = [(str(root), "")]
+    while stack:
+        folder, relative = stack.pop()
         try:
-            is_dir = entry.is_dir()
-        except OSError:  # as os.walk does: what cannot be stat'ed is not a folder
-            is_dir = False
-        (folders if is_dir else files).append(entry)
-    kept = []
-    for entry in folders:
-        if entry.name.startswith((".", "_")):
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=_name)
+        except OSError:  # an unreadable folder is skipped, as os.walk does
             continue
-        if entry.is_symlink():
-            problems.append(Problem(prefix + relative + entry.name, "",
-                                    "is a symbolic link to a folder; not followed", "warning"))
-            continue
-        kept.append(entry)
-    for entry in files:
-        name = entry.name
-        if name.startswith((".", "_")) or not name.endswith(RECORD_SUFFIXES):
-            continue
-        if entry.is_symlink() and not _inside(Path(entry.path).resolve(), root):
-            problems.append(Problem(prefix + relative + name, "", "is a symbolic link to a "
-                                    "file outside the records folder; not followed", "warning"))
-            continue
-        found.append((entry.path, prefix + relative + name, entry))
-    for entry in kept:
-        _scan(entry.path, relative + entry.name + "/", prefix, root, problems, found)
+        folders, files = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # as os.walk does: what cannot be stat'ed is not a folder
+                is_dir = False
+            (folders if is_dir else files).append(entry)
+        kept = []
+        for entry in folders:
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_symlink():
+                problems.append(Problem(prefix + relative + entry.name, "", "is a symbolic "
+                                        "link to a folder; not followed", "warning"))
+                continue
+            kept.append((entry.path, relative + entry.name + "/"))
+        for entry in files:
+            name = entry.name
+            if name.startswith((".", "_")) or not name.endswith(RECORD_SUFFIXES):
+                continue
+            if entry.is_symlink() and not _inside(Path(entry.path).resolve(), root):
+                problems.append(Problem(prefix + relative + name, "", "is a symbolic link "
+                                        "to a file outside the records folder; not followed",
+                                        "warning"))
+                continue
+            yield entry.path, prefix + relative + name, entry
+        stack.extend(reversed(kept))  # the first subfolder on top: read next
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -110,6 +109,6 @@ def default_templates_dir() -> Path:
 
 def find_record_files(root: Path, shown_root: str,
                       problems: list[Problem]) -> Iterator[tuple[Path, str]]:
-    """Yield (file, shown path) for every record below `root`, in `list_record_files` order."""
-    for path, shown, _ in list_record_files(root, shown_root, problems):
+    """Yield (file, shown path) for every record below `root`, in `scan_record_files` order."""
+    for path, shown, _ in scan_record_files(root, shown_root, problems):
         yield Path(path), shown
