@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from ..model import Article, Image, Term
-from ..recent import Recent
 from ..site import Site, term_path
 from ..text import clean_line, xml_safe
 
@@ -230,27 +229,21 @@ def newest_update(items: list[FeedItem], fallback: datetime) -> datetime:
     return max((item.updated for item in items), default=utc(fallback))
 
 
-# How many articles' feed items (and, in feedxml and jsonfeed, their serialised entries) one
-# render process keeps. Held for every article they cost about 45 KB each: 4.5 GB in each
-# process at 100,000 articles. feeds.render hands out documents newest first, so most uses
-# of an article fall close together; measured on the 100,000-article bench corpus, this
-# many make each entry 1.9 times on average instead of once (bench/RESULTS.md).
-RECENT_ARTICLES = 16384
-
-
 class ItemModels:
-    """Build each article's `FeedItem` and hand out the same one while it is recent."""
+    """Build each article's `FeedItem` once per render and hand out the same one again."""
 
-    def __init__(self, site: Site, recent: int | None = None) -> None:
+    def __init__(self, site: Site) -> None:
         self.site = site
         self.full_content = site.config.feeds.full_content
         self.publisher = clean_line(site.config.site.publisher or site.config.site.title)
         self.authority = tag_authority(site)
-        self.recent = recent or RECENT_ARTICLES
-        self._cache: Recent[str, FeedItem] = Recent(self.recent)
+        self._cache: dict[str, FeedItem] = {}
 
     def __call__(self, article: Article) -> FeedItem:
-        return self._cache.get(article.id, lambda: self._build(article))
+        item = self._cache.get(article.id)
+        if item is None:
+            item = self._cache[article.id] = self._build(article)
+        return item
 
     def _build(self, article: Article) -> FeedItem:
         site = self.site

@@ -11,8 +11,6 @@ tag_authority, ttl, update_period, update_frequency, stylesheet), `[site]` and `
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
 from functools import partial
 
 import jinja2
@@ -23,7 +21,7 @@ from ..site import Site
 from ..templating import environment, pick
 from ..templating import render as render_template
 from . import RenderContext, atom, jsonfeed, opml, rss
-from .feedmodel import MEDIA_TYPES, FeedPage, ItemModels, feeds, file_path, pages
+from .feedmodel import MEDIA_TYPES, ItemModels, feeds, file_path, pages
 from .feedxml import EntryCache
 
 XSLT_TYPE = "application/xslt+xml"
@@ -42,34 +40,22 @@ def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     documents = {"json": partial(jsonfeed.document, site, cache=items),
                  "rss": partial(rss.document, site, cache=entries),
                  "atom": partial(atom.document, site, cache=entries)}
-    for page in in_time_order(feed_page for feed in logical
-                              for feed_page in pages(feed, config.max_items, config.archives)):
-        feed = page.feed
+    for feed in logical:
         identity = (feed.kind, feed.slug, feed.name, feed.title, feed.description,
                     feed.page_url, feed.folder, feed.id)
-        shown = (page.number, page.older, page.newer, keys(page.articles),
-                 None if page.articles else site.now)
-        for fmt in formats:
-            artifacts.append(Artifact(
-                file_path(feed, names[fmt], page.number), media_type=MEDIA_TYPES[fmt],
-                render=partial(documents[fmt], page=page),
-                fingerprint=fingerprint(site.config, "feed", fmt, identity, shown)))
+        for page in pages(feed, config.max_items, config.archives):
+            shown = (page.number, page.older, page.newer, keys(page.articles),
+                     None if page.articles else site.now)
+            for fmt in formats:
+                artifacts.append(Artifact(
+                    file_path(feed, names[fmt], page.number), media_type=MEDIA_TYPES[fmt],
+                    render=partial(documents[fmt], page=page),
+                    fingerprint=fingerprint(site.config, "feed", fmt, identity, shown)))
     if logical and formats:
         artifacts.append(Artifact("feeds.opml", opml.document(site, logical), OPML_TYPE))
     if config.stylesheet and {"rss", "atom"} & set(formats) and logical:
         artifacts.append(Artifact("feed.xsl", stylesheet(site, ctx), XSLT_TYPE))
     return artifacts
-
-
-def in_time_order(feed_pages: Iterable[FeedPage]) -> list[FeedPage]:
-    """Return the documents newest first by their newest article (in their given order on
-    ties; empty ones last). An article is listed by its site, section, author and tag feeds
-    and their archives; documents of the same days side by side use its entry while the
-    entry caches still hold it."""
-    numbered = list(enumerate(feed_pages))
-    numbered.sort(key=lambda item: (-item[1].articles[0].published.timestamp(), item[0])
-                  if item[1].articles else (math.inf, item[0]))
-    return [page for _, page in numbered]
 
 
 def stylesheet(site: Site, ctx: RenderContext) -> bytes:

@@ -33,7 +33,6 @@ from lxml import etree
 
 from .. import __version__
 from ..model import Article
-from ..recent import Recent
 from ..site import Site
 from ..text import clean_line
 from .feedext import (
@@ -163,19 +162,25 @@ def _slice(document: bytes, tag: bytes, indent: bytes) -> bytes:
 
 
 class EntryCache:
-    """Each article's feedgen entry, and its serialised `<item>` and `<entry>`, made once
-    while the article is recent (see feedmodel.RECENT_ARTICLES)."""
+    """Each article's feedgen entry, and its serialised `<item>` and `<entry>`, built once."""
 
     def __init__(self, models: ItemModels) -> None:
         self.models = models
-        self._entries: Recent[str, FeedEntry] = Recent(models.recent)
-        self._fragments: Recent[tuple[str, str], bytes] = Recent(2 * models.recent)
+        self._entries: dict[str, FeedEntry] = {}
+        self._fragments: dict[tuple[str, str], bytes] = {}
 
     def entry(self, article: Article) -> FeedEntry:
-        return self._entries.get(article.id, lambda: new_entry(self.models(article)))
+        entry = self._entries.get(article.id)
+        if entry is None:
+            entry = self._entries[article.id] = new_entry(self.models(article))
+        return entry
 
     def fragment(self, fmt: str, article: Article) -> bytes:
-        return self._fragments.get((fmt, article.id), lambda: self._serialise(fmt, article))
+        key = (fmt, article.id)
+        data = self._fragments.get(key)
+        if data is None:
+            data = self._fragments[key] = self._serialise(fmt, article)
+        return data
 
     def _serialise(self, fmt: str, article: Article) -> bytes:
         entry = self.entry(article)

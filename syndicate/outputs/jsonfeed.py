@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from ..model import Article
-from ..recent import Recent
 from ..site import Site
 from ..text import clean_line
 from ..xmlutil import w3c_datetime
@@ -46,21 +45,20 @@ def _dumps(value: Any) -> str:
 
 
 class JsonCache:
-    """Each article's JSON Feed item, serialised and indented for the `items` array, made
-    once while the article is recent (see feedmodel.RECENT_ARTICLES)."""
+    """Each article's JSON Feed item, serialised once and indented for the `items` array."""
 
     def __init__(self, models: ItemModels) -> None:
         self.models = models
-        self._items: Recent[str, str] = Recent(models.recent)
+        self._items: dict[str, str] = {}
 
     def item(self, article: Article) -> str:
-        return self._items.get(article.id, lambda: self._serialise(article))
-
-    def _serialise(self, article: Article) -> str:
-        pad = " " * (2 * INDENT)
-        # JSON strings never hold a raw newline, so every line is a line of structure.
-        lines = _dumps(item_object(self.models(article))).split("\n")
-        return "\n".join(pad + line for line in lines)
+        text = self._items.get(article.id)
+        if text is None:
+            pad = " " * (2 * INDENT)
+            # JSON strings never hold a raw newline, so every line is a line of structure.
+            lines = _dumps(item_object(self.models(article))).split("\n")
+            text = self._items[article.id] = "\n".join(pad + line for line in lines)
+        return text
 
 
 def document(site: Site, page: FeedPage, cache: JsonCache) -> bytes:
