@@ -121,6 +121,7 @@ class Writer:
         self._real_out = os.path.realpath(out_dir)
         self._temp_count = 0
         self._staged: list[tuple[Path, Path]] = []
+        self._checked_folders: set[str] = set()
         # The manifest's entries as the last commit saved them: {path: [hash, size, mtime_ns,
         # fingerprint]} (a kept file's entry may be shorter, from an interrupted build).
         self.files: dict[str, list] = {}
@@ -171,10 +172,15 @@ class Writer:
 
     def _target(self, path: str) -> Path:
         target = self.out_dir / path
-        parent = os.path.realpath(target.parent)
-        if parent != self._real_out and not parent.startswith(self._real_out + os.sep):
-            raise BuildError(f'output path "{path}" leads outside {self.out_dir} through a '
-                             "symbolic link")
+        folder = path.rpartition("/")[0]
+        # Resolving every component costs a system call each; tens of thousands of files
+        # share a few thousand folders, and under the build lock a folder stays as it was.
+        if folder not in self._checked_folders:
+            parent = os.path.realpath(target.parent)
+            if parent != self._real_out and not parent.startswith(self._real_out + os.sep):
+                raise BuildError(f'output path "{path}" leads outside {self.out_dir} through '
+                                 "a symbolic link")
+            self._checked_folders.add(folder)
         if target.is_symlink():
             target.unlink()
         return target
@@ -199,6 +205,7 @@ class Writer:
         new: dict[str, list] = {}
         deferred = []
         staged = self._staged = []
+        self._checked_folders = set()
         try:
             for path in sorted(by_path):
                 artifact = by_path[path]
@@ -220,8 +227,11 @@ class Writer:
         # from here on is finished (and its leftovers removed) by the next one.
         self._forget_stamp()
         self._save_manifest({**old, **new, **{p: [] for p in report.written}}, pending=True)
+        made: set[Path] = set()
         for temp, target in staged:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             os.replace(temp, target)
         for path in report.written:
             stat = (self.out_dir / path).stat()
