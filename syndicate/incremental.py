@@ -9,6 +9,7 @@ a missed input means a stale page, which the incremental-equals-cold test exists
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,7 +38,12 @@ def environment_digest(config: Config) -> str:
 
 
 def _environment_digest(config: Config) -> str:
-    hashed = hashlib.sha256(f"syndicate {__version__}\0{config!r}\0".encode())
+    # Where the config file and out/ are, and how --config was typed, appear only in problem
+    # lines, never in an artifact: a build from another folder must not re-render everything.
+    # What those places hold (records, templates, images) is keyed by content elsewhere.
+    placeless = dataclasses.replace(config, root=Path("."), source="",
+                                    output=dataclasses.replace(config.output, dir=""))
+    hashed = hashlib.sha256(f"syndicate {__version__}\0{placeless!r}\0".encode())
     _folder_digest(default_templates_dir(), hashed)
     if config.content.templates:
         hashed.update(b"overrides\0")

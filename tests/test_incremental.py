@@ -153,6 +153,31 @@ def test_a_second_build_renders_nothing(tmp_path, monkeypatch):
     assert rendered == [], "unchanged deferred artifacts are not rendered again"
 
 
+def test_spelling_the_config_path_another_way_renders_nothing(tmp_path, monkeypatch):
+    """Where the config and out/ are, and how --config is typed, reach no artifact: a build
+    from another folder (CI, `syndicate serve`) must not render everything again."""
+    from syndicate.model import Artifact
+
+    site = Site(tmp_path / "site", random.Random(5))
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    before = tree(out)
+    rendered = []
+    original = Artifact.content
+
+    def counting(self: Artifact) -> bytes:
+        if self.render is not None:
+            rendered.append(self.path)
+        return original(self)
+
+    monkeypatch.setattr(Artifact, "content", counting)
+    monkeypatch.chdir(site.root)
+    result = build("config.toml", out_dir="../out", environ={}, jobs=1)
+    assert result.report.written == []
+    assert rendered == []
+    assert tree(out) == before
+
+
 def test_jobs_do_not_change_the_output(tmp_path):
     site = Site(tmp_path / "site", random.Random(4))
     for _ in range(60):
