@@ -27,18 +27,20 @@ MISSING: FileState = (-1, -1, -1, -1)
 def file_state(path: str | Path) -> FileState:
     """Return the state of the file at `path`, or MISSING if it cannot be stat'ed."""
     try:
-        info = os.stat(path)
+        return _state(os.stat(path))
     except (OSError, ValueError):
         return MISSING
-    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
 
 
 def entry_state(entry: os.DirEntry[str]) -> FileState:
     """Return the state of a directory entry's file (the target of a symbolic link)."""
     try:
-        info = entry.stat()
+        return _state(entry.stat())
     except OSError:
         return MISSING
+
+
+def _state(info: os.stat_result) -> FileState:
     return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
 
 
