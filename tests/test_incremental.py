@@ -132,13 +132,11 @@ def test_incremental_builds_equal_cold_builds(tmp_path, seed):
         shutil.rmtree(cold)
 
 
-def test_a_second_build_renders_nothing(tmp_path, monkeypatch):
+def count_renders(monkeypatch) -> list[str]:
+    """Return a list that collects the path of every deferred artifact rendered from now on."""
     from syndicate.model import Artifact
 
-    site = Site(tmp_path / "site", random.Random(3))
-    out = tmp_path / "out"
-    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
-    rendered = []
+    rendered: list[str] = []
     original = Artifact.content
 
     def counting(self: Artifact) -> bytes:
@@ -147,6 +145,14 @@ def test_a_second_build_renders_nothing(tmp_path, monkeypatch):
         return original(self)
 
     monkeypatch.setattr(Artifact, "content", counting)
+    return rendered
+
+
+def test_a_second_build_renders_nothing(tmp_path, monkeypatch):
+    site = Site(tmp_path / "site", random.Random(3))
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    rendered = count_renders(monkeypatch)
     result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
     assert result.report.written == []
     assert result.loaded.records.reused == result.loaded.records.files_read
@@ -156,21 +162,11 @@ def test_a_second_build_renders_nothing(tmp_path, monkeypatch):
 def test_spelling_the_config_path_another_way_renders_nothing(tmp_path, monkeypatch):
     """Where the config and out/ are, and how --config is typed, reach no artifact: a build
     from another folder (CI, `syndicate serve`) must not render everything again."""
-    from syndicate.model import Artifact
-
     site = Site(tmp_path / "site", random.Random(5))
     out = tmp_path / "out"
     build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
     before = tree(out)
-    rendered = []
-    original = Artifact.content
-
-    def counting(self: Artifact) -> bytes:
-        if self.render is not None:
-            rendered.append(self.path)
-        return original(self)
-
-    monkeypatch.setattr(Artifact, "content", counting)
+    rendered = count_renders(monkeypatch)
     monkeypatch.chdir(site.root)
     result = build("config.toml", out_dir="../out", environ={}, jobs=1)
     assert result.report.written == []
