@@ -10,16 +10,17 @@ media:content. Reads `[feeds] atom, stylesheet` and `[site]`.
 from __future__ import annotations
 
 from ..site import Site
+from .feedentries import FeedEntries, newest_update
 from .feedmodel import FeedPage
-from .feedxml import EntryCache, assemble, atom_head, base_generator, stylesheet_href
+from .feedxml import assemble, atom_head, base_generator, stylesheet_href
 
 CLOSING = b"</feed>\n"
 
 
-def document(site: Site, page: FeedPage, cache: EntryCache) -> bytes:
+def document(site: Site, page: FeedPage, cache: FeedEntries) -> bytes:
     """Return one Atom document: the page's articles, newest first."""
-    items = [cache.models(article) for article in page.articles]
-    fg = base_generator(site, page, "atom", items)
+    entries = [cache(article) for article in page.articles]
+    fg = base_generator(site, page, "atom", newest_update(entries, site.now))
     head = atom_head(fg, page.feed.title, page.feed.description)
-    entries = [cache.fragment("atom", article) for article in page.articles]
-    return assemble(head, CLOSING, entries, stylesheet_href(site))
+    return assemble(head, CLOSING, [entry.atom for entry in entries],
+                    stylesheet_href(site))

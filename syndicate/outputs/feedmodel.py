@@ -224,28 +224,17 @@ def pages(feed: Feed, max_items: int, archives: bool) -> list[FeedPage]:
     return result
 
 
-def newest_update(items: list[FeedItem], fallback: datetime) -> datetime:
-    """Return the newest `updated` among a document's items (never the wall clock)."""
-    return max((item.updated for item in items), default=utc(fallback))
-
-
 class ItemModels:
-    """Build each article's `FeedItem` once per render and hand out the same one again."""
+    """Build articles' `FeedItem`s, with what every item of one site shares worked out once.
+    Items are not kept: `feedentries.FeedEntries` keeps their serialised forms instead."""
 
     def __init__(self, site: Site) -> None:
         self.site = site
         self.full_content = site.config.feeds.full_content
         self.publisher = clean_line(site.config.site.publisher or site.config.site.title)
         self.authority = tag_authority(site)
-        self._cache: dict[str, FeedItem] = {}
 
     def __call__(self, article: Article) -> FeedItem:
-        item = self._cache.get(article.id)
-        if item is None:
-            item = self._cache[article.id] = self._build(article)
-        return item
-
-    def _build(self, article: Article) -> FeedItem:
         site = self.site
         title = clean_line(article.title) or article.id
         summary = clean_line(article.summary) or title

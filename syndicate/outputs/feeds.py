@@ -21,8 +21,8 @@ from ..site import Site
 from ..templating import environment, pick
 from ..templating import render as render_template
 from . import RenderContext, atom, jsonfeed, opml, rss
-from .feedmodel import MEDIA_TYPES, ItemModels, feeds, file_path, pages
-from .feedxml import EntryCache
+from .feedentries import FeedEntries
+from .feedmodel import MEDIA_TYPES, feeds, file_path, pages
 
 XSLT_TYPE = "application/xslt+xml"
 OPML_TYPE = "text/x-opml"
@@ -30,14 +30,12 @@ OPML_TYPE = "text/x-opml"
 
 def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     config = site.config.feeds
-    models = ItemModels(site)
-    entries = EntryCache(models)
-    items = jsonfeed.JsonCache(models)
     names = {"rss": config.rss, "atom": config.atom, "json": config.json}
     formats = [fmt for fmt in ("rss", "atom", "json") if fmt in config.formats]
+    entries = FeedEntries(site, formats)
     logical = feeds(site)
     artifacts = []
-    documents = {"json": partial(jsonfeed.document, site, cache=items),
+    documents = {"json": partial(jsonfeed.document, site, cache=entries),
                  "rss": partial(rss.document, site, cache=entries),
                  "atom": partial(atom.document, site, cache=entries)}
     for feed in logical:

@@ -15,15 +15,16 @@ Texts that look like markup ("<b>", "&amp;") are written so that readers, which 
 titles as HTML, show them as written: escaped once more in RSS (RSS Profile), and as
 `type="html"` in Atom.
 
-For speed, each article's feedgen entry is built once per render and serialised once per
-format (`EntryCache`); a document is feedgen's channel or feed head with those serialised
-entries spliced in, byte for byte what lxml would write for the whole tree.
+For speed, each article's feedgen entry is serialised once per render (`entry_fragments`,
+kept by `feedentries.FeedEntries`); a document is feedgen's channel or feed head with those
+serialised entries spliced in, byte for byte what lxml would write for the whole tree.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from feedgen.entry import FeedEntry
@@ -32,7 +33,6 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import __version__
-from ..model import Article
 from ..site import Site
 from ..text import clean_line
 from .feedext import (
@@ -48,10 +48,8 @@ from .feedmodel import (
     MEDIA_TYPES,
     FeedItem,
     FeedPage,
-    ItemModels,
     file_path,
     looks_like_markup,
-    newest_update,
     rss_text,
 )
 
@@ -161,41 +159,25 @@ def _slice(document: bytes, tag: bytes, indent: bytes) -> bytes:
     return document[start : document.rindex(closing) + len(closing)]
 
 
-class EntryCache:
-    """Each article's feedgen entry, and its serialised `<item>` and `<entry>`, built once."""
-
-    def __init__(self, models: ItemModels) -> None:
-        self.models = models
-        self._entries: dict[str, FeedEntry] = {}
-        self._fragments: dict[tuple[str, str], bytes] = {}
-
-    def entry(self, article: Article) -> FeedEntry:
-        entry = self._entries.get(article.id)
-        if entry is None:
-            entry = self._entries[article.id] = new_entry(self.models(article))
-        return entry
-
-    def fragment(self, fmt: str, article: Article) -> bytes:
-        key = (fmt, article.id)
-        data = self._fragments.get(key)
-        if data is None:
-            data = self._fragments[key] = self._serialise(fmt, article)
-        return data
-
-    def _serialise(self, fmt: str, article: Article) -> bytes:
-        entry = self.entry(article)
-        if fmt == "rss":
-            root = etree.Element("rss", nsmap=RSS_ENTRY_NSMAP)
-            etree.SubElement(root, "channel").append(entry.rss_entry())
-            item = _slice(_pretty(root), b"item", b"    ")
-            return profile_categories(mark_references(item))
+def entry_fragments(item: FeedItem, formats: frozenset[str]) -> tuple[bytes, bytes]:
+    """Return the serialised RSS `<item>` and Atom `<entry>` of `item` (empty for a format
+    not in `formats`), from one feedgen entry."""
+    entry = new_entry(item)
+    rss = atom = b""
+    if "rss" in formats:
+        root = etree.Element("rss", nsmap=RSS_ENTRY_NSMAP)
+        etree.SubElement(root, "channel").append(entry.rss_entry())
+        rss = profile_categories(mark_references(_slice(_pretty(root), b"item", b"    ")))
+    if "atom" in formats:
         root = etree.Element("feed", nsmap=ATOM_ENTRY_NSMAP)
-        root.append(atom_entry_element(entry, self.models(article)))
-        return mark_references(_slice(_pretty(root), b"entry", b"  "))
+        root.append(atom_entry_element(entry, item))
+        atom = mark_references(_slice(_pretty(root), b"entry", b"  "))
+    return rss, atom
 
 
-def base_generator(site: Site, page: FeedPage, fmt: str, items: list[FeedItem]) -> FeedGenerator:
-    """Return a generator holding a document's head: everything but the entries.
+def base_generator(site: Site, page: FeedPage, fmt: str, updated: datetime) -> FeedGenerator:
+    """Return a generator holding a document's head: everything but the entries. `updated`
+    is the newest update of its entries.
 
     Links are added self first and alternate last, because feedgen's RSS channel `<link>` is
     whatever `link()` saw last.
@@ -214,7 +196,7 @@ def base_generator(site: Site, page: FeedPage, fmt: str, items: list[FeedItem]) 
     fg.language(config.site.language)
     fg.generator("syndicate", version=__version__)
     fg.docs(RSS_DOCS)
-    fg.updated(newest_update(items, site.now))
+    fg.updated(updated)
     fg.author(name=clean_line(config.site.publisher or config.site.title), uri=site.base_url)
     if site.logo is not None:
         fg.logo(site.logo.url)

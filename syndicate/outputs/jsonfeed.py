@@ -3,20 +3,22 @@
 Top level: version, title, home_page_url, feed_url, description, language, favicon,
 authors, and `next_url` to the next older RFC 5005-style archive page. Items: id, url, title,
 content_html, summary, image, date_published, date_modified, authors, tags. Keys keep a
-fixed order and each item is serialised once per render (`JsonCache`). Reads `[feeds] json`
+fixed order and each item is serialised once per render (`FeedEntries`). Reads `[feeds] json`
 and `[site]`.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..model import Article
 from ..site import Site
 from ..text import clean_line
 from ..xmlutil import w3c_datetime
-from .feedmodel import FeedItem, FeedPage, ItemModels, file_path
+from .feedmodel import FeedItem, FeedPage, file_path
+
+if TYPE_CHECKING:
+    from .feedentries import FeedEntries
 
 VERSION = "https://jsonfeed.org/version/1.1"
 INDENT = 2
@@ -44,24 +46,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=INDENT)
 
 
-class JsonCache:
-    """Each article's JSON Feed item, serialised once and indented for the `items` array."""
-
-    def __init__(self, models: ItemModels) -> None:
-        self.models = models
-        self._items: dict[str, str] = {}
-
-    def item(self, article: Article) -> str:
-        text = self._items.get(article.id)
-        if text is None:
-            pad = " " * (2 * INDENT)
-            # JSON strings never hold a raw newline, so every line is a line of structure.
-            lines = _dumps(item_object(self.models(article))).split("\n")
-            text = self._items[article.id] = "\n".join(pad + line for line in lines)
-        return text
+def item_text(item: FeedItem) -> bytes:
+    """Return `item` serialised (UTF-8) and indented for a document's `items` array."""
+    pad = " " * (2 * INDENT)
+    # JSON strings never hold a raw newline, so every line is a line of structure.
+    lines = _dumps(item_object(item)).split("\n")
+    return "\n".join(pad + line for line in lines).encode("utf-8")
 
 
-def document(site: Site, page: FeedPage, cache: JsonCache) -> bytes:
+def document(site: Site, page: FeedPage, cache: FeedEntries) -> bytes:
     """Return one JSON Feed document: the page's articles, newest first."""
     config = site.config
     feed = page.feed
@@ -85,6 +78,7 @@ def document(site: Site, page: FeedPage, cache: JsonCache) -> bytes:
         return (text + "\n").encode("utf-8")
     if not text.endswith('"items": []\n}'):  # pragma: no cover - json changed its layout
         raise RuntimeError("unexpected json.dumps layout")
-    items = ",\n".join(cache.item(article) for article in page.articles)
-    text = text[: -len("[]\n}")] + "[\n" + items + "\n" + " " * INDENT + "]\n}"
-    return (text + "\n").encode("utf-8")
+    items = b",\n".join([cache(article).json for article in page.articles])
+    closing = "\n" + " " * INDENT + "]\n}\n"
+    return b"".join([text[: -len("[]\n}")].encode("utf-8"), b"[\n", items,
+                     closing.encode("utf-8")])

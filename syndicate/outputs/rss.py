@@ -12,21 +12,22 @@ update_frequency, stylesheet` and `[site]`.
 from __future__ import annotations
 
 from ..site import Site
+from .feedentries import FeedEntries, newest_update
 from .feedext import SyndicationExtension
 from .feedmodel import FeedPage
-from .feedxml import EntryCache, assemble, base_generator, mark_references, stylesheet_href
+from .feedxml import assemble, base_generator, mark_references, stylesheet_href
 
 CLOSING = b"  </channel>\n</rss>\n"
 
 
-def document(site: Site, page: FeedPage, cache: EntryCache) -> bytes:
+def document(site: Site, page: FeedPage, cache: FeedEntries) -> bytes:
     """Return one RSS document: the page's articles, newest first."""
     config = site.config.feeds
-    items = [cache.models(article) for article in page.articles]
-    fg = base_generator(site, page, "rss", items)
+    entries = [cache(article) for article in page.articles]
+    fg = base_generator(site, page, "rss", newest_update(entries, site.now))
     fg.ttl(config.ttl)
     fg.register_extension("sy", SyndicationExtension, None, atom=False, rss=True)
     fg.sy.update(config.update_period, config.update_frequency)
     head = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    entries = [cache.fragment("rss", article) for article in page.articles]
-    return assemble(mark_references(head), CLOSING, entries, stylesheet_href(site))
+    return assemble(mark_references(head), CLOSING, [entry.rss for entry in entries],
+                    stylesheet_href(site))
