@@ -1,13 +1,14 @@
 """Time syndicate, Hugo and Pelican building the same corpus: cold, no-op, add, edit, delete.
 
     python bench/run.py --sizes 1000,10000 [--runs 3] [--tools syndicate,hugo,pelican]
-                        [--scenarios cold,noop,add,edit,delete] [--timeout 3600]
+                        [--scenarios cold,cold-jobs1,noop,add,edit,delete] [--timeout 3600]
 
 For each size it writes bench/corpus/<N> if missing (bench/corpus.py), converts it for Hugo
 and Pelican below bench/work/<N>/ (again only when the corpus or a converter changed), and
 for each tool measures each scenario --runs times: the median wall time and the peak RSS.
 
-- cold: the output folder and every cache removed (syndicate also with --jobs 1);
+- cold: the output folder and every cache removed; cold-jobs1: the same, syndicate with
+  --jobs 1 (the others' cold figure stands beside it);
 - noop: the same build again on an up-to-date output;
 - add / edit / delete: one article added (a copy of the newest, published a minute later),
   one article's body edited (a paragraph appended), one article deleted. The change is
@@ -55,7 +56,7 @@ RESULTS_JSON = WORK / "results.json"
 RESULTS_MD = BENCH / "RESULTS.md"
 SECTION_HEADING = "## Builds (issue 8)"
 TOOLS = ("syndicate", "hugo", "pelican")
-SCENARIOS = ("cold", "noop", "add", "edit", "delete")
+SCENARIOS = ("cold", "cold-jobs1", "noop", "add", "edit", "delete")
 ADDED_ID = "bench-added"
 EDIT_MARK = "Edited for the benchmark: one more paragraph at the end of the story."
 
@@ -343,9 +344,11 @@ def run_tool(tool: Tool, size: int, scenarios: list[str], runs: int, timeout: fl
     up_to_date = False
     if "cold" in scenarios:
         timed("cold", [], before=lambda: clean(tool))
-        for variant, extra in tool.extra.items():
-            timed(variant, extra, before=lambda: clean(tool))
         up_to_date = True
+    for variant, extra in tool.extra.items():
+        if variant in scenarios:
+            timed(variant, extra, before=lambda: clean(tool))
+            up_to_date = True
     if not up_to_date:
         measure(tool, [], "prepare", timeout)  # the rebuild scenarios start from a built site
     if "noop" in scenarios:

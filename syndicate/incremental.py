@@ -51,16 +51,13 @@ def _environment_digest(config: Config) -> str:
     return hashed.hexdigest()
 
 
-def article_key(article: Article) -> tuple:
-    """Return what identifies an article's rendered form: its file's bytes (by digest) plus
-    what the site derives from others (its URL after slug collisions, its checked related
-    ids) and its pictures' sizes, which come from image files rather than the record."""
-    return (article.id, article.digest, article.path, article.url, article.related_ids,
-            tuple((i.url, i.width, i.height, i.length) for i in article.images))
+def article_key(article: Article) -> str:
+    """Return what identifies an article's rendered form (`Article.render_key`)."""
+    return article.render_key
 
 
-def keys(articles: Iterable[Article]) -> tuple:
-    return tuple(article_key(a) for a in articles)
+def keys(articles: Iterable[Article]) -> tuple[str, ...]:
+    return tuple(article.render_key for article in articles)
 
 
 def fingerprint(config: Config, *parts: object) -> str:

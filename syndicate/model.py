@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 
@@ -78,6 +80,16 @@ class Article:
     url: str = ""
     # A digest of the record file's bytes: what incremental builds compare.
     digest: str = ""
+
+    @cached_property
+    def render_key(self) -> str:
+        """A digest of what identifies the article's rendered form: its file's bytes (by
+        digest) plus what the site derives from others (its URL after slug collisions, its
+        checked related ids) and its pictures' sizes, which come from image files rather
+        than the record. Pages and feeds list one article many times: it is made once."""
+        key = (self.id, self.digest, self.path, self.url, self.related_ids,
+               tuple((i.url, i.width, i.height, i.length) for i in self.images))
+        return hashlib.sha256(repr(key).encode("utf-8", "surrogatepass")).hexdigest()
 
     @property
     def lead_image(self) -> Image | None:
