@@ -58,6 +58,7 @@ SECTION_HEADING = "## Builds (issue 8)"
 TOOLS = ("syndicate", "hugo", "pelican")
 SCENARIOS = ("cold", "cold-jobs1", "noop", "add", "edit", "delete")
 ADDED_ID = "bench-added"
+DEFAULT_TIMEOUT = 3600.0
 EDIT_MARK = "Edited for the benchmark: one more paragraph at the end of the story."
 
 # Runs in a fresh interpreter so that RUSAGE_CHILDREN covers the one build and nothing else.
@@ -294,7 +295,8 @@ def measure(tool: Tool, extra: list[str], label: str, timeout: float) -> dict:
     except subprocess.TimeoutExpired:
         os.killpg(wrapper.pid, signal.SIGKILL)
         wrapper.communicate()
-        return {"wall": None, "rc": "timeout", "rss_kib": None, "load": load, "stderr": ""}
+        return {"wall": None, "rc": "timeout", "rss_kib": None, "load": load, "stderr": "",
+                "limit": timeout}
     figures = json.loads(output.decode().strip().splitlines()[-1])
     messages = stderr.read_text(errors="replace").strip()  # stdout holds progress banners
     return {"wall": figures["wall"], "rc": figures["rc"],
@@ -315,7 +317,8 @@ def summarise(runs: list[dict], date: str) -> dict:
         "rss_kib": max(run["rss_kib"] for run in good) if good else None,
         "loads": [round(run["load"], 2) for run in runs],
         "walls": [None if run["wall"] is None else round(run["wall"], 3) for run in runs],
-        "failed": [{"rc": run["rc"], "stderr": run["stderr"]} for run in runs if run["rc"] != 0],
+        "failed": [{"rc": run["rc"], "stderr": run["stderr"], "limit": run.get("limit")}
+                   for run in runs if run["rc"] != 0],
         "messages": sorted({run["stderr"] for run in runs if run["stderr"]})[:3],
         "date": date,
     }
@@ -405,6 +408,11 @@ def seconds(cell: dict | None) -> str:
     if not cell:
         return "–"
     if cell["median_s"] is None:
+        # A build stopped at --timeout is slower than the limit, which is worth showing.
+        limits = [run.get("limit") for run in cell["failed"] if run["rc"] == "timeout"]
+        if limits and len(limits) == len(cell["failed"]):
+            # Cells saved before limits were recorded ran with the default.
+            return f"> {max(limit or DEFAULT_TIMEOUT for limit in limits):.0f} (timed out)"
         return "failed"
     return f"{cell['median_s']:.2f}"
 
@@ -505,7 +513,8 @@ def main() -> None:
                              "(e.g. 3,1).")
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--timeout", type=float, default=3600.0, help="Seconds per build.")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="Seconds per build.")
     parser.add_argument("--regenerate", action="store_true",
                         help="Write the corpora again even when they exist.")
     parser.add_argument("--report-only", action="store_true",
