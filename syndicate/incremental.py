@@ -51,12 +51,8 @@ def _environment_digest(config: Config) -> str:
     return hashed.hexdigest()
 
 
-def article_key(article: Article) -> str:
-    """Return what identifies an article's rendered form (`Article.render_key`)."""
-    return article.render_key
-
-
 def keys(articles: Iterable[Article]) -> tuple[str, ...]:
+    """Return what identifies the rendered form of each article (`Article.render_key`)."""
     return tuple(article.render_key for article in articles)
 
 

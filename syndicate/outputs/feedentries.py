@@ -19,7 +19,7 @@ from ..model import Article
 from ..site import Site
 from .feedmodel import ItemModels, utc
 from .feedxml import entry_fragments
-from .jsonfeed import item_text
+from .jsonfeed import serialised_item
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class FeedEntries:
         if entry is None:
             item = self.models(article)
             rss, atom = entry_fragments(item, self.formats)
-            json = item_text(item) if "json" in self.formats else b""
+            json = serialised_item(item) if "json" in self.formats else b""
             entry = self._entries[article.id] = Entry(item.updated, rss, atom, json)
         return entry
 

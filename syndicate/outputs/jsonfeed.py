@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 VERSION = "https://jsonfeed.org/version/1.1"
 INDENT = 2
+ITEMS_CLOSING = b"\n" + b" " * INDENT + b"]\n}\n"
 
 
 def item_object(item: FeedItem) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=INDENT)
 
 
-def item_text(item: FeedItem) -> bytes:
+def serialised_item(item: FeedItem) -> bytes:
     """Return `item` serialised (UTF-8) and indented for a document's `items` array."""
     pad = " " * (2 * INDENT)
     # JSON strings never hold a raw newline, so every line is a line of structure.
@@ -79,6 +80,4 @@ def document(site: Site, page: FeedPage, cache: FeedEntries) -> bytes:
     if not text.endswith('"items": []\n}'):  # pragma: no cover - json changed its layout
         raise RuntimeError("unexpected json.dumps layout")
     items = b",\n".join([cache(article).json for article in page.articles])
-    closing = "\n" + " " * INDENT + "]\n}\n"
-    return b"".join([text[: -len("[]\n}")].encode("utf-8"), b"[\n", items,
-                     closing.encode("utf-8")])
+    return b"".join([text[: -len("[]\n}")].encode("utf-8"), b"[\n", items, ITEMS_CLOSING])

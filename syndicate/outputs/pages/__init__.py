@@ -16,7 +16,7 @@ from functools import partial
 import jinja2
 
 from ... import rank
-from ...incremental import article_key, fingerprint, keys
+from ...incremental import fingerprint, keys
 from ...model import Article, Artifact, Term
 from ...site import Site
 from ...stories import story_card
@@ -109,7 +109,7 @@ class PageMaker:
         return Artifact(article.path, media_type=HTML_TYPE,
                         render=partial(self.article_html, article, related, latest),
                         fingerprint=fingerprint(
-                            site.config, "article", self.common_key(), article_key(article),
+                            site.config, "article", self.common_key(), article.render_key,
                             keys(related), keys(latest),
                             (section_term.name, section_term.url) if section_term else None))
 
