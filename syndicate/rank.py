@@ -78,13 +78,17 @@ def latest_in_section(site: Site, article: Article, *, count: int | None = None)
     count = site.config.latest.count if count is None else count
     if count <= 0:
         return []
-    dedupe = _Dedupe(_dedupe_keys(article))
+    index = _index(site)
+    own = index.pos_by_id.get(article.id)
+    own_keys = index.dedupe_keys(own) if own is not None \
+        and index.articles[own] is article else _dedupe_keys(article)
+    dedupe = _Dedupe(own_keys)
     chosen: list[Article] = []
-    for member in _index(site).by_section.get(_section_key(article), ()):
+    for position in index.by_section.get(_section_key(article), ()):
         if len(chosen) >= count:
             break
-        if dedupe.take(_dedupe_keys(member)):
-            chosen.append(member)
+        if dedupe.take(index.dedupe_keys(position)):
+            chosen.append(index.articles[position])
     return chosen
 
 
@@ -201,7 +205,7 @@ class _Index:
     members: list[set[int]]            # by term id: the positions as a set
     tag_term: dict[str, int]
     section_term: dict[str, int]
-    by_section: dict[str, tuple[Article, ...]]
+    by_section: dict[str, tuple[int, ...]]  # by section: positions, newest first
     # Headlines are normalised on first use: doing them all up front costs more than ranking.
     keys_at: list[DedupeKeys | None] = field(default_factory=list)
 
@@ -257,14 +261,14 @@ def _make_index(site: Site) -> _Index:
         weight.append(config.weight_section)
     postings: list[list[int]] = [[] for _ in weight]
     terms_of: list[tuple[int, ...]] = []
-    by_section: dict[str, list[Article]] = {}
+    by_section: dict[str, list[int]] = {}
     for position, (tags, section) in enumerate(zip(tags_of, sections, strict=True)):
         terms = sorted([tag_term[t] for t in tags if t in tag_term])
         terms.append(section_term[section])  # Section terms come after every tag term.
         terms_of.append(tuple(terms))
         for term in terms:
             postings[term].append(position)
-        by_section.setdefault(section, []).append(articles[position])
+        by_section.setdefault(section, []).append(position)
     return _Index(
         articles=articles, pos_by_id=pos_by_id, key=array("d", keys), terms_of=terms_of,
         weight=weight, postings=postings,

@@ -10,8 +10,9 @@ and `[latest]`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import cached_property, partial
 
 import jinja2
 
@@ -82,11 +83,14 @@ class PageMaker:
         return render_template(template, where, lang=self.site.config.site.language,
                                **context).encode("utf-8")
 
-    def common_key(self) -> tuple:
-        """Return what every page shows besides its own content, for fingerprints."""
+    @cached_property
+    def common_key(self) -> str:
+        """What every page shows besides its own content, for fingerprints (one digest, as
+        every page's fingerprint holds it)."""
         site = self.site
-        return (tuple((t.name, t.url) for t in site.sections), site.now.year,
-                repr(site.logo), repr(site.favicon))
+        shown = (tuple((t.name, t.url) for t in site.sections), site.now.year,
+                 repr(site.logo), repr(site.favicon))
+        return hashlib.sha256(repr(shown).encode("utf-8", "surrogatepass")).hexdigest()
 
     def check_article(self, article: Article) -> None:
         """Report, in this process, what rendering the article's page would warn about."""
@@ -109,7 +113,7 @@ class PageMaker:
         return Artifact(article.path, media_type=HTML_TYPE,
                         render=partial(self.article_html, article, related, latest),
                         fingerprint=fingerprint(
-                            site.config, "article", self.common_key(), article.render_key,
+                            site.config, "article", self.common_key, article.render_key,
                             keys(related), keys(latest),
                             (section_term.name, section_term.url) if section_term else None))
 
@@ -206,7 +210,7 @@ class PageMaker:
                 path, media_type=HTML_TYPE,
                 render=partial(self.term_page_html, template, term, number, chunks, urls,
                                description),
-                fingerprint=fingerprint(site.config, "list", self.common_key(), term.kind,
+                fingerprint=fingerprint(site.config, "list", self.common_key, term.kind,
                                         term.slug, term.name, term.url, number, urls,
                                         keys(chunk))))
         return artifacts
