@@ -79,10 +79,7 @@ def latest_in_section(site: Site, article: Article, *, count: int | None = None)
     if count <= 0:
         return []
     index = _index(site)
-    own = index.pos_by_id.get(article.id)
-    own_keys = index.dedupe_keys(own) if own is not None \
-        and index.articles[own] is article else _dedupe_keys(article)
-    dedupe = _Dedupe(own_keys)
+    dedupe = _Dedupe(index.keys_of(article, index.position_of(article)))
     chosen: list[Article] = []
     for position in index.by_section.get(_section_key(article), ()):
         if len(chosen) >= count:
@@ -115,11 +112,8 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
     index = _index(site)
     known = index.pos_by_id.get(article.id)
     excluded = {known} if known is not None else set()
-    own = known
-    if known is not None and index.articles[known] is not article \
-            and index.articles[known] != article:
-        own = None  # Another version of a known story (a preview, say): rank this one.
-    dedupe = _Dedupe(index.dedupe_keys(own) if own is not None else _dedupe_keys(article))
+    own = index.position_of(article)
+    dedupe = _Dedupe(index.keys_of(article, own))
     chosen: list[Article] = []
     for related_id in article.related_ids:
         position = index.pos_by_id.get(related_id)
@@ -214,6 +208,18 @@ class _Index:
         if keys is None:
             keys = self.keys_at[position] = _dedupe_keys(self.articles[position])
         return keys
+
+    def position_of(self, article: Article) -> int | None:
+        """Return the article's position, or None when it is not in the index or is another
+        version of an indexed story (a preview, say), which is then ranked as it is."""
+        known = self.pos_by_id.get(article.id)
+        if known is None or self.articles[known] is article or self.articles[known] == article:
+            return known
+        return None
+
+    def keys_of(self, article: Article, position: int | None) -> DedupeKeys:
+        """Return the article's duplicate keys: cached when it is the story at `position`."""
+        return self.dedupe_keys(position) if position is not None else _dedupe_keys(article)
 
     def terms_for(self, article: Article) -> tuple[int, ...]:
         """Return the term ids of a story that is not in the index."""

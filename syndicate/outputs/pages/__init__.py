@@ -10,7 +10,6 @@ and `[latest]`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from functools import cached_property, partial
 
@@ -84,13 +83,12 @@ class PageMaker:
                                **context).encode("utf-8")
 
     @cached_property
-    def common_key(self) -> str:
-        """What every page shows besides its own content, for fingerprints (one digest, as
-        every page's fingerprint holds it)."""
+    def common_key(self) -> tuple:
+        """What every page shows besides its own content, for fingerprints (made once: every
+        page's fingerprint holds it)."""
         site = self.site
-        shown = (tuple((t.name, t.url) for t in site.sections), site.now.year,
-                 repr(site.logo), repr(site.favicon))
-        return hashlib.sha256(repr(shown).encode("utf-8", "surrogatepass")).hexdigest()
+        return (tuple((t.name, t.url) for t in site.sections), site.now.year,
+                repr(site.logo), repr(site.favicon))
 
     def check_article(self, article: Article) -> None:
         """Report, in this process, what rendering the article's page would warn about."""
