@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -109,26 +110,57 @@ class Article:
         return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+class Framed(NamedTuple):
+    """Rendered bytes, and where in them the artifact's splice region lies (start, end), when
+    the renderer found it exactly once."""
+
+    data: bytes
+    region: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Splice:
+    """A part of a deferred artifact that changes more often than the rest of it: an article
+    page's "Latest in section" list, which every new story in the section changes.
+
+    `fingerprint` digests everything but that part; `region` renders the part alone. When only
+    the part changed since the last build, the writer replaces it in the file already in out/
+    instead of rendering the whole page again.
+    """
+
+    fingerprint: str
+    region: Callable[[], bytes] = field(compare=False, repr=False)
+
+
 @dataclass(frozen=True)
 class Artifact:
     """One file an output produces: a path below `out/` and its bytes, or a file to copy.
 
-    An expensive artifact is deferred instead: `render` makes its bytes when called, and
-    `fingerprint` digests everything they depend on. When the fingerprint equals the one
-    recorded for the file already in out/, the writer keeps that file and never calls render.
+    An expensive artifact is deferred instead: `render` makes its bytes (or a Framed) when
+    called, and `fingerprint` digests everything they depend on. When the fingerprint equals
+    the one recorded for the file already in out/, the writer keeps that file and never calls
+    render; with a `splice` whose fingerprint still matches, it only replaces that region.
     """
 
     path: str
     data: bytes = b""
     media_type: str = "application/octet-stream"
     source: Path | None = None
-    render: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
+    render: Callable[[], bytes | Framed] | None = field(default=None, compare=False,
+                                                        repr=False)
     fingerprint: str = ""
+    splice: Splice | None = None
+
+    def rendered(self) -> Framed:
+        """Return the artifact's bytes, rendering or reading them if need be, with the
+        splice region when the renderer reported one."""
+        if self.render is not None:
+            made = self.render()
+            return made if isinstance(made, Framed) else Framed(made)
+        if self.source is not None:
+            return Framed(self.source.read_bytes())
+        return Framed(self.data)
 
     def content(self) -> bytes:
         """Return the artifact's bytes, rendering or reading them if need be."""
-        if self.render is not None:
-            return self.render()
-        if self.source is not None:
-            return self.source.read_bytes()
-        return self.data
+        return self.rendered().data

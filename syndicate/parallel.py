@@ -1,7 +1,8 @@
 """Render deferred artifacts over several processes.
 
 Outputs are pure functions of the frozen Site, so workers forked after the Site is built
-share it copy-on-write and receive only an index; each sends back the bytes of one artifact.
+share it copy-on-write and receive only an index; each sends back the bytes of one artifact
+(and where its splice region lies).
 Results arrive in the order asked, so the output never depends on the number of workers.
 """
 
@@ -11,7 +12,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 
-from .model import Artifact
+from .model import Artifact, Framed
 from .writer import RenderMany, render_in_order
 
 # Below this many artifacts a pool costs more than it saves.
@@ -27,14 +28,14 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _render(index: int) -> bytes:
-    return _TASKS[index].content()
+def _render(index: int) -> Framed:
+    return _TASKS[index].rendered()
 
 
 def renderer(jobs: int) -> RenderMany:
     """Return a function that renders artifacts with up to `jobs` processes."""
 
-    def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, bytes]]:
+    def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
         if jobs <= 1 or len(artifacts) < MIN_PARALLEL or "fork" not in \
                 multiprocessing.get_all_start_methods():
             yield from render_in_order(artifacts)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 
 import click
 
-from .model import Artifact
-
-RenderMany = Callable[[list[Artifact]], Iterable[tuple[Artifact, bytes]]]
+from .model import Artifact, Framed
+from .writer import RenderMany
 
 
 class ProgressLine:
@@ -34,7 +33,7 @@ class ProgressLine:
 def rendering_progress(render_many: RenderMany) -> RenderMany:
     """Wrap a renderer so that it redraws a progress line as each artifact is rendered."""
 
-    def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, bytes]]:
+    def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
         line = ProgressLine("rendering")
         step = max(1, len(artifacts) // 200)
         try:

@@ -7,9 +7,10 @@ Undefined names fail loudly; `.html` and `.xml` autoescape, `.txt` never does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import jinja2
+from jinja2 import nodes
 
 from .config import Config
 from .errors import BuildError
@@ -72,3 +73,56 @@ def render(template: jinja2.Template, rendering: str, **context: object) -> str:
         return template.render(**context)
     except jinja2.TemplateError as exc:
         raise BuildError(template_error(exc, rendering)) from None
+
+
+def output_once(env: jinja2.Environment, name: str, variable: str,
+                unread: Sequence[str] = ()) -> bool:
+    """Whether the template `name`, with every template it extends, includes or imports,
+    reads `variable` in exactly one place, a plain `{{ variable }}`, never assigns it, and
+    never reads any of `unread`.
+
+    Then a page's text outside that one output cannot depend on the variable, which is what
+    lets the writer splice a new value into the page it wrote before. Any doubt (a template
+    named by an expression, one that fails to load or parse) answers False.
+    """
+    plain = reads = 0
+    try:
+        for tree in _template_trees(env, name):
+            for node in tree.find_all(nodes.Name):
+                if node.name in unread or (node.name == variable and node.ctx != "load"):
+                    return False
+                reads += node.name == variable
+            for output in tree.find_all(nodes.Output):
+                plain += sum(isinstance(child, nodes.Name) and child.name == variable
+                             for child in output.nodes)
+    except (jinja2.TemplateError, _Dynamic):
+        return False
+    return reads == plain == 1
+
+
+class _Dynamic(Exception):
+    """A template names another with an expression, which cannot be followed statically."""
+
+
+def _template_trees(env: jinja2.Environment, name: str) -> Iterator[nodes.Template]:
+    assert env.loader is not None
+    pending, seen = [name], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        source, _, _ = env.loader.get_source(env, current)
+        tree = env.parse(source, current)
+        yield tree
+        for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import,
+                                   nodes.FromImport)):
+            pending.extend(_template_names(node.template))
+
+
+def _template_names(expression: nodes.Expr) -> list[str]:
+    if isinstance(expression, nodes.Const) and isinstance(expression.value, str):
+        return [expression.value]
+    if isinstance(expression, nodes.List | nodes.Tuple):
+        return [name for item in expression.items for name in _template_names(item)]
+    raise _Dynamic

@@ -9,6 +9,7 @@ remembers what was written, and a lock keeps two builds of one `out/` apart.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -18,10 +19,11 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from .errors import BuildError
-from .model import Artifact
+from .model import Artifact, Framed
 
 MANIFEST = ".syndicate-manifest.json"
 LOCK = ".syndicate-lock"
@@ -35,13 +37,13 @@ STAMP = ".syndicate-cache/stamp"
 _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
 
 
-RenderMany = Callable[[list[Artifact]], Iterable[tuple[Artifact, bytes]]]
+RenderMany = Callable[[list[Artifact]], Iterable[tuple[Artifact, Framed]]]
 
 
-def render_in_order(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, bytes]]:
+def render_in_order(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
     """Render deferred artifacts one after another in this process."""
     for artifact in artifacts:
-        yield artifact, artifact.content()
+        yield artifact, artifact.rendered()
 
 
 @dataclass
@@ -85,6 +87,21 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _spliced(target: Path, hashed: str, start: int, end: int, artifact: Artifact) -> Framed:
+    """Return the file at `target` with bytes [start, end) replaced by the artifact's splice
+    region; render the whole artifact instead unless the file still has the digest `hashed`
+    (the manifest is a hint, never trusted with the bytes)."""
+    assert artifact.splice is not None
+    try:
+        old = target.read_bytes()
+    except OSError:
+        old = b""
+    if end > len(old) or digest(old) != hashed:
+        return artifact.rendered()
+    region = artifact.splice.region()
+    return Framed(old[:start] + region + old[end:], (start, start + len(region)))
+
+
 @contextlib.contextmanager
 def build_lock(out_dir: Path, timeout: float) -> Iterator[None]:
     """Hold an exclusive lock on `out/` for one build.
@@ -123,7 +140,8 @@ class Writer:
         self._staged: list[tuple[Path, Path]] = []
         self._checked_folders: set[str] = set()
         # The manifest's entries as the last commit saved them: {path: [hash, size, mtime_ns,
-        # fingerprint]} (a kept file's entry may be shorter, from an interrupted build).
+        # fingerprint]}, then [splice fingerprint, region start, region end] for a file with a
+        # splice region (a kept file's entry may be shorter, from an interrupted build).
         self.files: dict[str, list] = {}
 
     def read_manifest(self) -> tuple[dict[str, list], bool]:
@@ -214,9 +232,9 @@ class Writer:
                     report.unchanged.append(path)
                     new[path] = known  # type: ignore[assignment]
                 elif artifact.render is not None:
-                    deferred.append(artifact)
+                    deferred.append(self._splicing(artifact, known) or artifact)
                 else:
-                    self._put(artifact, artifact.content(), known, new, report)
+                    self._put(artifact, artifact.rendered(), known, new, report)
             for artifact, data in (render_many or render_in_order)(deferred):
                 self._put(artifact, data, old.get(artifact.path), new, report)
         except BaseException:
@@ -253,29 +271,52 @@ class Writer:
         report.unchanged.sort()
         return report
 
-    def _put(self, artifact: Artifact, data: bytes, known: list | None, new: dict[str, list],
-             report: WriteReport) -> None:
-        """Stage `data` for the artifact's path unless the file there already holds it."""
+    def _put(self, artifact: Artifact, framed: Framed, known: list | None,
+             new: dict[str, list], report: WriteReport) -> None:
+        """Stage the bytes for the artifact's path unless the file there already holds them."""
+        data = framed.data
         hashed = digest(data)
         target = self._target(artifact.path)
+        spliced = []
+        if artifact.splice is not None and framed.region is not None:
+            spliced = [artifact.splice.fingerprint, *framed.region]
         if self._unchanged(target, data, hashed, known):
             report.unchanged.append(artifact.path)
             stat = target.stat()
-            new[artifact.path] = [hashed, stat.st_size, stat.st_mtime_ns, artifact.fingerprint]
+            new[artifact.path] = [hashed, stat.st_size, stat.st_mtime_ns, artifact.fingerprint,
+                                  *spliced]
         else:
             self._staged.append((self._stage(data), target))
             report.written.append(artifact.path)
-            new[artifact.path] = [hashed, len(data), 0, artifact.fingerprint]
+            new[artifact.path] = [hashed, len(data), 0, artifact.fingerprint, *spliced]
 
     def _intact(self, path: str, known: list | None, fingerprint: str) -> bool:
         """Whether out/ still holds exactly the file last written for this fingerprint."""
         if not known or len(known) < 4 or known[3] != fingerprint:
             return False
+        return self._on_disk(path, known)
+
+    def _on_disk(self, path: str, known: list) -> bool:
+        """Whether the file at `path` has the size and mtime the manifest recorded."""
         try:
             stat = (self.out_dir / path).stat()
         except OSError:
             return False
         return [stat.st_size, stat.st_mtime_ns] == known[1:3]
+
+    def _splicing(self, artifact: Artifact, known: list | None) -> Artifact | None:
+        """Return the artifact made by replacing its splice region in the file last written
+        for it, when everything outside that region is unchanged; else None."""
+        splice = artifact.splice
+        if splice is None or not known or len(known) < 7 or known[4] != splice.fingerprint:
+            return None
+        start, end = known[5], known[6]
+        if not (type(start) is int and type(end) is int and 0 <= start <= end <= known[1]):
+            return None
+        if not self._on_disk(artifact.path, known):
+            return None
+        return dataclasses.replace(artifact, render=partial(
+            _spliced, self.out_dir / artifact.path, known[0], start, end, artifact))
 
     @staticmethod
     def _unchanged(target: Path, data: bytes, hashed: str, known: list | None) -> bool:

@@ -29,6 +29,8 @@ per_page = {per_page}
 max_items = {max_items}
 """
 SECTIONS = ["World", "Sport", "Science"]
+# An override that reads `latest` outside `latest_html`: its pages must be rendered whole.
+LATEST_TITLES = "<p>{{ latest.cards|map(attribute='story.title')|join(', ') }}</p>"
 TAGS = ["Harbour", "Tides", "Ferries", "Council", "Weather", "Football"]
 
 
@@ -100,17 +102,20 @@ class Site:
             override.unlink()
             return "template removed"
         marker = self.rng.randrange(1000)
+        # The latest list may be spliced into pages of the first override only: the others
+        # show the latest headlines again, or the list twice.
+        extra = self.rng.choice(["", LATEST_TITLES, "{{ latest_html }}"])
         override.write_text('{% extends "default:article.html" %}\n'
                             "{% block main %}<p>Override " + str(marker) + "</p>"
-                            "{{ super() }}{% endblock %}\n", encoding="utf-8")
-        return f"template {marker}"
+                            "{{ super() }}" + extra + "{% endblock %}\n", encoding="utf-8")
+        return f"template {marker} {extra}"
 
 
 def tree(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in published_files(out)}
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_incremental_builds_equal_cold_builds(tmp_path, seed):
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
@@ -122,14 +127,18 @@ def test_incremental_builds_equal_cold_builds(tmp_path, seed):
         build(site.root / "config.toml", out_dir=str(incremental), environ={}, jobs=1)
         cold = tmp_path / f"cold{number}"
         build(site.root / "config.toml", out_dir=str(cold), environ={}, jobs=1)
-        got, want = tree(incremental), tree(cold)
-        # Past days' digests are an archive that builds keep on purpose (docs/outputs.md);
-        # everything else must be exactly the cold build.
-        got = {p: d for p, d in got.items() if p in want or not p.startswith("digest/")}
-        assert sorted(got) == sorted(want), f"step {number} ({done}): the file sets differ"
-        for path in want:
-            assert got[path] == want[path], f"step {number} ({done}): {path} differs"
+        assert_same_as_cold(incremental, cold, f"step {number} ({done})")
         shutil.rmtree(cold)
+
+
+def assert_same_as_cold(incremental: Path, cold: Path, step: str) -> None:
+    got, want = tree(incremental), tree(cold)
+    # Past days' digests are an archive that builds keep on purpose (docs/outputs.md);
+    # everything else must be exactly the cold build.
+    got = {p: d for p, d in got.items() if p in want or not p.startswith("digest/")}
+    assert sorted(got) == sorted(want), f"{step}: the file sets differ"
+    for path in want:
+        assert got[path] == want[path], f"{step}: {path} differs"
 
 
 def count_renders(monkeypatch) -> list[str]:
@@ -219,3 +228,62 @@ def test_the_record_cache_sees_an_image_appear_and_an_edit_that_keeps_the_mtime(
     assert not any("later.png" in str(p) for p in again.problems)
     build(site.root / "config.toml", out_dir=str(tmp_path / "cold"), environ={}, jobs=1)
     assert tree(out) == tree(tmp_path / "cold")
+
+
+def test_a_new_story_is_spliced_into_its_sections_pages(tmp_path, monkeypatch):
+    """A new World story changes "Latest World News" on every World page: the writer
+    replaces that list in the pages it wrote before, and renders only the new story's page."""
+    from syndicate.outputs.pages import PageMaker
+
+    site = Site(tmp_path / "site", random.Random(7))
+    for _ in range(20):
+        site.add()
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    world = sorted(p.relative_to(out).as_posix() for p in out.glob("world/2026/*/*/*/index.html"))
+    assert len(world) >= 5
+    fresh = record(site.rng, 99) | {
+        "id": "fresh", "title": "A story about nothing else", "section": "World",
+        "published": "2026-03-20T09:00:00Z", "tags": ["Lighthouses"]}
+    (site.root / "articles" / "fresh.json").write_text(json.dumps(fresh), encoding="utf-8")
+
+    calls: dict[str, list[str]] = {"whole": [], "spliced": []}
+
+    def counting(method: str, kind: str) -> object:
+        original = getattr(PageMaker, method)
+
+        def count(self, article, *args):
+            calls[kind].append(article.id)
+            return original(self, article, *args)
+        return count
+
+    for method, kind in (("article_html", "whole"), ("latest_region", "spliced")):
+        monkeypatch.setattr(PageMaker, method, counting(method, kind))
+    result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+
+    assert calls["whole"] == ["fresh"]
+    assert len(calls["spliced"]) == len(world)
+    assert set(world) <= set(result.report.written)
+    monkeypatch.undo()
+    build(site.root / "config.toml", out_dir=str(tmp_path / "cold"), environ={}, jobs=1)
+    assert_same_as_cold(out, tmp_path / "cold", "after the new story")
+
+
+@pytest.mark.parametrize("extra", [LATEST_TITLES, "{{ latest_html }}"])
+def test_a_template_that_shows_the_latest_list_otherwise_is_rendered_whole(tmp_path, extra):
+    site = Site(tmp_path / "site", random.Random(8))
+    (site.root / "overrides" / "article.html").write_text(
+        '{% extends "default:article.html" %}{% block main %}{{ super() }}' + extra
+        + "{% endblock %}", encoding="utf-8")
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    for section in SECTIONS:
+        site.add()
+        story = max(site.files(), key=lambda path: int(path.stem[1:]))
+        data = json.loads(story.read_text()) | {"section": section,
+                                                "published": "2026-03-20T09:00:00Z"}
+        story.write_text(json.dumps(data), encoding="utf-8")
+        build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+        cold = tmp_path / f"cold-{section}"
+        build(site.root / "config.toml", out_dir=str(cold), environ={}, jobs=1)
+        assert_same_as_cold(out, cold, f"after a new {section} story")

@@ -238,3 +238,33 @@ def test_builds_are_byte_identical_across_processes(mini_site, tmp_path):
                       for p in sorted(Path(out).rglob("*.html"))})
     assert trees[0] == trees[1]
     assert len(trees[0]) > 5
+
+
+SHELL = "<main>{% block main %}{% endblock %}</main>"
+
+
+@pytest.mark.parametrize(("templates", "splices"), [
+    ({"page": "{{ latest_html }}"}, True),
+    ({"page": '{% extends "shell" %}{% block main %}{{ latest_html -}}{% endblock %}'}, True),
+    ({"page": '{% include "part" %}', "part": "<nav>{{ latest_html }}</nav>"}, True),
+    ({"page": "{{ latest_html }}{{ latest_html }}"}, False),
+    ({"page": "{% if latest_html %}<hr>{% endif %}{{ latest_html }}"}, False),
+    ({"page": "{{ latest_html|upper }}"}, False),
+    ({"page": "{{ latest_html }}{{ latest.heading }}"}, False),
+    ({"page": '{% extends "shell" %}{% block main %}{{ latest_html }}{% endblock %}',
+      "shell": "<title>{{ latest.cards|length }}</title>" + SHELL}, False),
+    ({"page": "{% set latest_html = 'x' %}{{ latest_html }}"}, False),
+    ({"page": "{% include which %}{{ latest_html }}"}, False),
+    ({"page": '{% include "missing" %}{{ latest_html }}'}, False),
+    ({"page": "{{ latest_html"}, False),
+])
+def test_the_latest_list_is_spliced_only_into_templates_that_show_it_once_as_it_is(
+        templates, splices):
+    """A template may have the latest list spliced in only when nothing else on the page can
+    depend on it (docs/templates.md)."""
+    import jinja2
+
+    from syndicate.templating import output_once
+
+    env = jinja2.Environment(loader=jinja2.DictLoader({"shell": SHELL, **templates}))
+    assert output_once(env, "page", "latest_html", unread=("latest",)) is splices

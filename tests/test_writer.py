@@ -181,3 +181,42 @@ def test_parallel_rendering_gives_the_same_files(tmp_path):
     for i in range(MIN_PARALLEL * 2):
         assert (tmp_path / "one" / f"p/{i}.html").read_bytes() == \
             (tmp_path / "two" / f"p/{i}.html").read_bytes() == f"page {i}".encode()
+
+
+def page(version: str, region: str, renders: list[str]) -> Artifact:
+    """A deferred page "<head>{region}<tail {version}>" whose region can be spliced."""
+    from syndicate.model import Framed, Splice
+
+    def render() -> Framed:
+        renders.append(region)
+        data = f"<head>{region}<tail {version}>".encode()
+        return Framed(data, (6, 6 + len(region)))
+
+    return Artifact("p/index.html", render=render, fingerprint=f"{version}/{region}",
+                    splice=Splice(version, lambda: region.encode()))
+
+
+def test_a_changed_region_is_spliced_into_the_file_written_before(tmp_path):
+    out, renders = tmp_path / "out", []
+    Writer(out).commit([page("v1", "[one]", renders)])
+    report = Writer(out).commit([page("v1", "[second]", renders)])
+    assert report.written == ["p/index.html"]
+    assert (out / "p/index.html").read_bytes() == b"<head>[second]<tail v1>"
+    assert renders == ["[one]"], "the page itself was not rendered again"
+    Writer(out).commit([page("v1", "[3]", renders)])
+    assert (out / "p/index.html").read_bytes() == b"<head>[3]<tail v1>"
+    Writer(out).commit([page("v2", "[3]", renders)])
+    assert (out / "p/index.html").read_bytes() == b"<head>[3]<tail v2>"
+    assert renders == ["[one]", "[3]"], "the rest of the page changed: rendered whole"
+
+
+def test_a_file_changed_behind_the_writers_back_is_rendered_whole_not_spliced(tmp_path):
+    out, renders = tmp_path / "out", []
+    Writer(out).commit([page("v1", "[one]", renders)])
+    target = out / "p/index.html"
+    before = target.stat()
+    target.write_bytes(b"<HEAD>[one]<TAIL v1>")  # same size, and the same mtime below
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    Writer(out).commit([page("v1", "[two]", renders)])
+    assert target.read_bytes() == b"<head>[two]<tail v1>"
+    assert renders == ["[one]", "[two]"]

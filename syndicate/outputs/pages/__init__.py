@@ -14,13 +14,14 @@ from collections.abc import Callable, Sequence
 from functools import cached_property, partial
 
 import jinja2
+from markupsafe import Markup
 
 from ... import rank
 from ...incremental import fingerprint, keys
-from ...model import Article, Artifact, Term
+from ...model import Article, Artifact, Framed, Splice, Term
 from ...site import Site
 from ...stories import story_card
-from ...templating import environment, pick
+from ...templating import environment, output_once, pick
 from ...templating import render as render_template
 from .. import RenderContext
 from . import head as heads
@@ -58,6 +59,7 @@ class PageMaker:
         self.env: jinja2.Environment = templates
         self.css = stylesheet(self.env, self._warn_site)
         self.sections = {term.slug: term for term in site.sections}
+        self._splices: dict[str, bool] = {}
 
     def _warn_site(self, message: str) -> None:
         self.ctx.warn("templates", message)
@@ -108,23 +110,50 @@ class PageMaker:
         latest = rank.latest_in_section(site, article)
         self.check_article(article)
         section_term = self.sections.get(article.section_slug)
+        # Every new story of a section changes the latest list on all of the section's pages,
+        # and nothing else on them: the rest of the page has a fingerprint of its own, so
+        # that the writer can splice the new list into the page it wrote before.
+        rest = fingerprint(site.config, "article", self.common_key, article.render_key,
+                           keys(related),
+                           (section_term.name, section_term.url) if section_term else None)
         return Artifact(article.path, media_type=HTML_TYPE,
                         render=partial(self.article_html, article, related, latest),
-                        fingerprint=fingerprint(
-                            site.config, "article", self.common_key, article.render_key,
-                            keys(related), keys(latest),
-                            (section_term.name, section_term.url) if section_term else None))
+                        fingerprint=fingerprint(site.config, rest, keys(latest)),
+                        splice=Splice(rest, partial(self.latest_region, article, latest)))
+
+    def latest_list(self, article: Article, latest_articles: list[Article]) -> LinkList:
+        return LinkList(f"Latest {article.section} News",
+                        tuple(link_card(self.site, a) for a in latest_articles))
+
+    def latest_html(self, latest: LinkList, href: Linker) -> str:
+        """Render the latest list alone, as the page shows it in `{{ latest_html }}`."""
+        return render_template(self.env.get_template("partials/related.html"),
+                               "partials/related.html", links=latest, href=href)
+
+    def latest_region(self, article: Article, latest_articles: list[Article]) -> bytes:
+        """The article page's splice region: its latest list (see Splice)."""
+        return self.latest_html(self.latest_list(article, latest_articles),
+                                Linker(self.site, article.url)).encode("utf-8")
+
+    def splices(self, template: jinja2.Template) -> bool:
+        """Whether the latest list can be spliced into pages of this article template: it
+        shows `{{ latest_html }}` once and nothing else about the list."""
+        name = template.name or ""
+        if name not in self._splices:
+            self._splices[name] = bool(name) and output_once(
+                self.env, name, "latest_html", unread=("latest",))
+        return self._splices[name]
 
     def article_html(self, article: Article, related_articles: list[Article],
-                     latest_articles: list[Article]) -> bytes:
+                     latest_articles: list[Article]) -> Framed:
         site = self.site
         href = Linker(site, article.url)
         story = story_card(site, article)
         section_term = self.sections.get(article.section_slug)
         related = LinkList("Related stories",
                            tuple(link_card(site, a) for a in related_articles))
-        latest = LinkList(f"Latest {article.section} News",
-                          tuple(link_card(site, a) for a in latest_articles))
+        latest = self.latest_list(article, latest_articles)
+        latest_html = self.latest_html(latest, href)
         lead = image_view(article.lead_image, LEAD_SIZES) if article.lead_image else None
         pictures = tuple(image_view(image, LEAD_SIZES) for image in article.images[1:])
 
@@ -139,11 +168,16 @@ class PageMaker:
             css=self.css,
         )
         template = pick(self.env, [f"article-{article.section_slug}.html", "article.html"])
-        return self.html(template, article.source, head=head, href=href,
+        data = self.html(template, article.source, head=head, href=href,
                          chrome=self.chrome(href, section_term.url if section_term else "", "true"),
                          story=story, lead=lead, pictures=pictures,
                          body=prepare_body(article.body_html, href, _ignore),
-                         related=related, latest=latest)
+                         related=related, latest=latest, latest_html=Markup(latest_html))
+        region = latest_html.encode("utf-8")
+        at = data.find(region) if region and self.splices(template) else -1
+        if at < 0 or data.find(region, at + 1) >= 0:
+            return Framed(data)
+        return Framed(data, (at, at + len(region)))
 
     # Lists ----------------------------------------------------------------------------
 
