@@ -88,9 +88,9 @@ def dump_cache(config: Config, entries: dict[str, Entry]) -> bytes:
             + payload)
 
 
-def images_unchanged(config: Config, entry: Entry) -> bool:
-    """Whether every image path the record named is as it was (still missing if missing)."""
-    records = config.records_dir
+def images_unchanged(records: Path, entry: Entry) -> bool:
+    """Whether every image path the record named below the `records` folder is as it was
+    (still missing if missing)."""
     return all(file_state(records / local) == state for local, state in entry.images)
 
 

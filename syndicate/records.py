@@ -78,7 +78,7 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
     result.files_read = len(files)
     misses = []
     for path, shown in files:
-        entry, refreshed = _still_valid(config, path, (cache or {}).get(shown))
+        entry, refreshed = _still_valid(root, path, (cache or {}).get(shown))
         if entry is None:
             misses.append((path, shown))
         else:
@@ -95,9 +95,9 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
     return result
 
 
-def _still_valid(config: Config, path: Path, entry: Entry | None) -> tuple[Entry | None, bool]:
-    """Return the cached entry if the file (and its local images) did not change, and whether
-    its recorded state had to be brought up to date."""
+def _still_valid(records: Path, path: Path, entry: Entry | None) -> tuple[Entry | None, bool]:
+    """Return the cached entry if the file (and its local images, below the `records`
+    folder) did not change, and whether its recorded state had to be brought up to date."""
     if entry is None:
         return None, False
     try:
@@ -112,7 +112,7 @@ def _still_valid(config: Config, path: Path, entry: Entry | None) -> tuple[Entry
         if info.st_size != entry.size or _file_digest(path) != entry.digest:
             return None, False
         entry.mtime_ns, entry.ctime_ns, entry.inode = state[1:]
-    return (entry if images_unchanged(config, entry) else None), refreshed
+    return (entry if images_unchanged(records, entry) else None), refreshed
 
 
 def _file_digest(path: Path) -> str:
