@@ -87,13 +87,18 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _spliced(target: Path, hashed: str, start: int, end: int, artifact: Artifact) -> Framed:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _spliced(target: str, hashed: str, start: int, end: int, artifact: Artifact) -> Framed:
     """Return the file at `target` with bytes [start, end) replaced by the artifact's splice
     region; render the whole artifact instead unless the file still has the digest `hashed`
     (the manifest is a hint, never trusted with the bytes)."""
     assert artifact.splice is not None
     try:
-        old = target.read_bytes()
+        old = _read(target)
     except OSError:
         old = b""
     if end > len(old) or digest(old) != hashed:
@@ -136,8 +141,12 @@ class Writer:
         self.out_dir = out_dir
         self.temp_dir = out_dir / TEMP_DIR
         self._real_out = os.path.realpath(out_dir)
+        # Per-file work joins plain strings: a Path per file costs more than its system call
+        # when a build looks at 100,000 files.
+        self._out = os.fspath(out_dir)
+        self._temp = os.fspath(self.temp_dir)
         self._temp_count = 0
-        self._staged: list[tuple[Path, Path]] = []
+        self._staged: list[tuple[str, str]] = []
         self._checked_folders: set[str] = set()
         # The manifest's entries as the last commit saved them: {path: [hash, size, mtime_ns,
         # fingerprint]}, then [splice fingerprint, region start, region end] for a file with a
@@ -162,10 +171,10 @@ class Writer:
                           sort_keys=True, separators=(",", ":")).encode()
         self._replace(self.out_dir / MANIFEST, body)
 
-    def _stage(self, data: bytes) -> Path:
+    def _stage(self, data: bytes) -> str:
         """Write `data` to a new temporary file in out/ and return its path."""
         self._temp_count += 1
-        temp = self.temp_dir / f"{self._temp_count}.tmp"
+        temp = os.path.join(self._temp, f"{self._temp_count}.tmp")
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         try:
             os.fchmod(handle, 0o644)
@@ -176,7 +185,7 @@ class Writer:
             os.close(handle)
         return temp
 
-    def _replace(self, target: Path, data: bytes) -> None:
+    def _replace(self, target: str | Path, data: bytes) -> None:
         os.replace(self._stage(data), target)
 
     def save_bookkeeping(self, name: str, data: bytes) -> None:
@@ -188,19 +197,22 @@ class Writer:
         self.temp_dir.mkdir(exist_ok=True)
         self._replace(target, data)
 
-    def _target(self, path: str) -> Path:
-        target = self.out_dir / path
+    def _file(self, path: str) -> str:
+        return os.path.join(self._out, path)
+
+    def _target(self, path: str) -> str:
+        target = self._file(path)
         folder = path.rpartition("/")[0]
         # Resolving every component costs a system call each; tens of thousands of files
         # share a few thousand folders, and under the build lock a folder stays as it was.
         if folder not in self._checked_folders:
-            parent = os.path.realpath(target.parent)
+            parent = os.path.realpath(os.path.dirname(target))
             if parent != self._real_out and not parent.startswith(self._real_out + os.sep):
                 raise BuildError(f'output path "{path}" leads outside {self.out_dir} through '
                                  "a symbolic link")
             self._checked_folders.add(folder)
-        if target.is_symlink():
-            target.unlink()
+        if os.path.islink(target):
+            os.unlink(target)
         return target
 
     def commit(self, artifacts: Iterable[Artifact], keep: Callable[[str], bool] | None = None,
@@ -245,14 +257,15 @@ class Writer:
         # from here on is finished (and its leftovers removed) by the next one.
         self._forget_stamp()
         self._save_manifest({**old, **new, **{p: [] for p in report.written}}, pending=True)
-        made: set[Path] = set()
+        made: set[str] = set()
         for temp, target in staged:
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
             os.replace(temp, target)
         for path in report.written:
-            stat = (self.out_dir / path).stat()
+            stat = os.stat(self._file(path))
             new[path][1:3] = [stat.st_size, stat.st_mtime_ns]
         for path in sorted(set(old) - set(new)):
             if keep is not None and keep(path):
@@ -282,7 +295,7 @@ class Writer:
             spliced = [artifact.splice.fingerprint, *framed.region]
         if self._unchanged(target, data, hashed, known):
             report.unchanged.append(artifact.path)
-            stat = target.stat()
+            stat = os.stat(target)
             new[artifact.path] = [hashed, stat.st_size, stat.st_mtime_ns, artifact.fingerprint,
                                   *spliced]
         else:
@@ -299,7 +312,7 @@ class Writer:
     def _on_disk(self, path: str, known: list) -> bool:
         """Whether the file at `path` has the size and mtime the manifest recorded."""
         try:
-            stat = (self.out_dir / path).stat()
+            stat = os.stat(self._file(path))
         except OSError:
             return False
         return [stat.st_size, stat.st_mtime_ns] == known[1:3]
@@ -316,19 +329,19 @@ class Writer:
         if not self._on_disk(artifact.path, known):
             return None
         return dataclasses.replace(artifact, render=partial(
-            _spliced, self.out_dir / artifact.path, known[0], start, end, artifact))
+            _spliced, self._file(artifact.path), known[0], start, end, artifact))
 
     @staticmethod
-    def _unchanged(target: Path, data: bytes, hashed: str, known: list | None) -> bool:
+    def _unchanged(target: str, data: bytes, hashed: str, known: list | None) -> bool:
         try:
-            stat = target.stat()
+            stat = os.stat(target)
         except FileNotFoundError:
             return False
         if stat.st_size != len(data):
             return False
         if known and known[:3] == [hashed, stat.st_size, stat.st_mtime_ns]:
             return True
-        return target.read_bytes() == data
+        return _read(target) == data
 
     def _forget_stamp(self) -> None:
         with contextlib.suppress(FileNotFoundError):
