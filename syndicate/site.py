@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -152,21 +153,23 @@ def _place(config: Config, articles: list[Article], problems: list[Problem]) -> 
     """Fill in slugs, output paths and URLs; resolve path collisions oldest-first."""
     base = config.site.base_url.rstrip("/")
     pattern = config.output.permalink
-    wanted: dict[str, list[Article]] = defaultdict(list)
+    tag_slugs: dict[str, str] = {}  # A few thousand tags name hundreds of thousands of stories.
+    wanted: dict[str, list[tuple[Article, dict[str, object]]]] = defaultdict(list)
     for article in articles:
         # slugify again: a valid record slug can still be a name Windows reserves ("con").
         slug = text.slugify(article.slug) or text.slug_or_hash(article.title, article.id)
         section_slug = text.slugify(article.section)
-        article = dataclasses.replace(
-            article, slug=slug, section_slug=section_slug,
-            tag_slugs=tuple(text.slug_or_hash(t, t.casefold()) for t in article.tags),
-        )
-        wanted[_permalink(pattern, article)].append(article)
+        for tag in article.tags:
+            if tag not in tag_slugs:
+                tag_slugs[tag] = text.slug_or_hash(tag, tag.casefold())
+        fields = {"slug": slug, "section_slug": section_slug,
+                  "tag_slugs": tuple(tag_slugs[tag] for tag in article.tags)}
+        wanted[_permalink(pattern, article, slug, section_slug)].append((article, fields))
     placed = []
     taken = set(wanted)
     for path in sorted(wanted):
-        group = sorted(wanted[path], key=lambda a: (a.published, a.id))
-        for index, article in enumerate(group):
+        group = sorted(wanted[path], key=lambda pair: (pair[0].published, pair[0].id))
+        for index, (article, fields) in enumerate(group):
             final = path
             if index:
                 number = index + 1
@@ -174,19 +177,23 @@ def _place(config: Config, articles: list[Article], problems: list[Problem]) -> 
                     number += 1
                 taken.add(final)
                 problems.append(Problem(article.source, "slug", f'"{path}" is also the URL of '
-                                        f"{group[0].source}; using {final}", "warning"))
+                                        f"{group[0][0].source}; using {final}", "warning"))
+            url_path = final if _URL_SAFE.fullmatch(final) else quote(final, safe="/-._~")
             placed.append(dataclasses.replace(
-                article, path=final.lstrip("/") + "index.html",
-                url=base + quote(final, safe="/-._~")))
+                article, **fields, path=final.lstrip("/") + "index.html", url=base + url_path))
     return placed
 
 
-def _permalink(pattern: str, article: Article) -> str:
+# What quote(path, safe="/-._~") leaves as it is: most permalinks, made of slugs.
+_URL_SAFE = re.compile(r"[A-Za-z0-9/._~-]*")
+
+
+def _permalink(pattern: str, article: Article, slug: str, section_slug: str) -> str:
     moment = article.published
     id_path = "/".join(text.slug_or_hash(part, part) for part in article.id.split("/") if part)
     return pattern.format(
-        section=article.section_slug, yyyy=f"{moment.year:04d}", mm=f"{moment.month:02d}",
-        dd=f"{moment.day:02d}", slug=article.slug, id=id_path,
+        section=section_slug, yyyy=f"{moment.year:04d}", mm=f"{moment.month:02d}",
+        dd=f"{moment.day:02d}", slug=slug, id=id_path,
     )
 
 
