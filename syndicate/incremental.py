@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -51,13 +52,27 @@ def _environment_digest(config: Config) -> str:
     return hashed.hexdigest()
 
 
-def keys(articles: Iterable[Article]) -> tuple[str, ...]:
-    """Return what identifies the rendered form of each article (`Article.render_key`)."""
-    return tuple(article.render_key for article in articles)
+_RENDER_KEY = operator.attrgetter("render_key")
+
+
+def keys(articles: Iterable[Article]) -> str:
+    """Return what identifies the rendered form of the articles, in order: their
+    `Article.render_key`s (all of one length) joined in one string, which a fingerprint
+    takes in far fewer steps than a tuple of them."""
+    return "".join(map(_RENDER_KEY, articles))
+
+
+# The environment digest of the config fingerprints last used: every artifact of a build
+# asks for it, and one identity check is cheaper than the cache lookup.
+_last_environment: tuple[Config, str] | None = None
 
 
 def fingerprint(config: Config, *parts: object) -> str:
     """Return a digest of the environment and `parts` (tuples of strings, numbers, keys)."""
-    hashed = hashlib.sha256(environment_digest(config).encode())
+    global _last_environment
+    last = _last_environment
+    if last is None or last[0] is not config:
+        last = _last_environment = (config, environment_digest(config))
+    hashed = hashlib.sha256(last[1].encode())
     hashed.update(repr(parts).encode("utf-8", "surrogatepass"))
     return hashed.hexdigest()
