@@ -79,14 +79,14 @@ def latest_in_section(site: Site, article: Article, *, count: int | None = None)
     if count <= 0:
         return []
     index = _index(site)
-    dedupe = _Dedupe(index.keys_of(article, index.position_of(article)))
-    chosen: list[Article] = []
-    for position in index.by_section.get(_section_key(article), ()):
-        if len(chosen) >= count:
-            break
-        if dedupe.take(index.dedupe_keys(position)):
-            chosen.append(index.articles[position])
-    return chosen
+    section = _section_key(article)
+    own = index.keys_of(article, index.position_of(article))
+    # Most stories are not among their section's newest, nor duplicates of them: for those
+    # the list is the section's head, made once.
+    head = index.section_head(section, count)
+    if head.keys.isdisjoint(own):
+        return [index.articles[position] for position in head.positions]
+    return index.newest_in_section(section, count, _Dedupe(own))
 
 
 def related(site: Site, article: Article, *, count: int | None = None) -> list[Article]:
@@ -183,6 +183,17 @@ def _tag_keys(article: Article) -> Sequence[str]:
 
 # -- The index ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _SectionHead:
+    """A section's newest distinct stories (positions) and their duplicate keys. A story
+    whose keys meet none of `keys` is none of them and duplicates none of them, so the walk
+    that makes its own latest list takes the same stories and skips the same ones (each a
+    duplicate of a story taken before it): its list is exactly `positions`."""
+
+    positions: tuple[int, ...]
+    keys: frozenset[tuple[str, str]]
+
+
 @dataclass
 class _Index:
     """The articles of one Site in newest-first order (a story's place is its position),
@@ -202,6 +213,7 @@ class _Index:
     by_section: dict[str, tuple[int, ...]]  # by section: positions, newest first
     # Headlines are normalised on first use: doing them all up front costs more than ranking.
     keys_at: list[DedupeKeys | None] = field(default_factory=list)
+    heads: dict[tuple[str, int], _SectionHead] = field(default_factory=dict)
 
     def dedupe_keys(self, position: int) -> DedupeKeys:
         keys = self.keys_at[position]
@@ -220,6 +232,28 @@ class _Index:
     def keys_of(self, article: Article, position: int | None) -> DedupeKeys:
         """Return the article's duplicate keys: cached when it is the story at `position`."""
         return self.dedupe_keys(position) if position is not None else _dedupe_keys(article)
+
+    def newest_in_section(self, section: str, count: int, dedupe: _Dedupe) -> list[Article]:
+        """Return the section's newest `count` stories that `dedupe` takes, newest first."""
+        chosen: list[Article] = []
+        for position in self.by_section.get(section, ()):
+            if len(chosen) >= count:
+                break
+            if dedupe.take(self.dedupe_keys(position)):
+                chosen.append(self.articles[position])
+        return chosen
+
+    def section_head(self, section: str, count: int) -> _SectionHead:
+        """Return the section's newest `count` distinct stories (made once per section and
+        count)."""
+        head = self.heads.get((section, count))
+        if head is None:
+            dedupe = _Dedupe()
+            positions = [self.pos_by_id[a.id]
+                         for a in self.newest_in_section(section, count, dedupe)]
+            head = self.heads[(section, count)] = _SectionHead(tuple(positions),
+                                                               frozenset(dedupe.keys))
+        return head
 
     def terms_for(self, article: Article) -> tuple[int, ...]:
         """Return the term ids of a story that is not in the index."""
@@ -292,6 +326,12 @@ _INDEXES: IdentityCache[_Index] = IdentityCache()
 
 def _index(site: Site) -> _Index:
     return _INDEXES.get(site, lambda: _build_index(site))
+
+
+def prepare(site: Site) -> None:
+    """Build the site's ranking index now: before worker processes fork, so that they share
+    it instead of each building its own."""
+    _index(site)
 
 
 # -- Related stories ---------------------------------------------------------------------------
@@ -543,4 +583,4 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
     return low, low + span
 
 
-__all__ = ["latest_in_section", "related", "top_stories"]
+__all__ = ["latest_in_section", "prepare", "related", "top_stories"]

@@ -454,3 +454,27 @@ def test_headline_keys_match_the_shared_normalisation(title: str) -> None:
     article = story("x", 1, title=title or "x")
     assert ("title", text.normalise_title(article.title)) in rank._dedupe_keys(article) or \
         not text.normalise_title(article.title)
+
+
+def brute_force_latest(site: Site, article: Article, count: int) -> list[str]:
+    """The documented definition of the latest list, walked story by story: the oracle."""
+    def keys(a: Article) -> set[tuple[str, str]]:
+        return {("id", a.id), ("url", a.canonical), ("title", text.normalise_title(a.title))}
+
+    taken = keys(article)
+    chosen: list[str] = []
+    for other in sorted(site.articles, key=lambda a: (-a.published.timestamp(), a.id)):
+        if other.section_slug == article.section_slug and len(chosen) < count \
+                and keys(other).isdisjoint(taken):
+            chosen.append(other.id)
+            taken |= keys(other)
+    return chosen
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32), st.integers(1, 80), st.integers(1, 6))
+def test_latest_in_section_matches_the_definition(seed: int, size: int, count: int) -> None:
+    site = make_site(seeded_corpus(seed, size))
+    for article in site.articles:
+        assert ids(latest_in_section(site, article, count=count)) == \
+            brute_force_latest(site, article, count), article.id
