@@ -94,9 +94,10 @@ def strict_failures(problems: list[Problem]) -> list[Problem]:
     return list(problems)
 
 
-def render(loaded: Loaded) -> tuple[list, list[Problem]]:
-    """Run the configured outputs over the site; return the artifacts and output warnings."""
-    ctx = RenderContext()
+def render(loaded: Loaded, jobs: int = 1) -> tuple[list, list[Problem]]:
+    """Run the configured outputs over the site, their heavy planning over `jobs` processes;
+    return the artifacts and output warnings."""
+    ctx = RenderContext(map_all=parallel.mapper(jobs))
     artifacts = render_outputs(loaded.site, ctx, loaded.config.output.outputs)
     return artifacts, ctx.problems
 
@@ -124,7 +125,7 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
     if strict and strict_failures(loaded.problems):
         raise RecordError(loaded.problems)
     try:
-        artifacts, output_problems = render(loaded)
+        artifacts, output_problems = render(loaded, jobs)
     except RecursionError:
         raise BuildError("rendering recursed too deeply") from None
     loaded.problems.extend(output_problems)

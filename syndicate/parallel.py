@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .model import Artifact, Framed
+from .outputs import MapAll, map_in_order
 from .writer import RenderMany, render_in_order
 
 # Below this many artifacts a pool costs more than it saves.
 MIN_PARALLEL = 64
+# Below this many items of planning work (related stories for each article, say), likewise.
+MIN_PARALLEL_MAP = 1000
 _TASKS: list[Artifact] = []
+_WORK: Callable[[int], Any] | None = None
 
 
 def default_jobs() -> int:
@@ -32,12 +37,46 @@ def _render(index: int) -> Framed:
     return _TASKS[index].rendered()
 
 
+def _forking() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _work_range(bounds: tuple[int, int]) -> list[Any]:
+    assert _WORK is not None
+    return [_WORK(index) for index in range(*bounds)]
+
+
+def mapper(jobs: int) -> MapAll:
+    """Return a map_all (syndicate.outputs.MapAll) over up to `jobs` processes: each worker
+    takes whole ranges of indices, so neighbours share what they touch."""
+
+    def map_all(work: Callable[[int], Any], count: int) -> list[Any]:
+        if jobs <= 1 or count < MIN_PARALLEL_MAP or not _forking():
+            return map_in_order(work, count)
+        global _WORK
+        _WORK = work
+        try:
+            step = -(-count // (jobs * 4))
+            ranges = [(start, min(count, start + step)) for start in range(0, count, step)]
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+            try:
+                parts = pool.map(_work_range, ranges)
+                pool.close()
+                pool.join()
+            finally:
+                pool.terminate()
+        finally:
+            _WORK = None
+        return [result for part in parts for result in part]
+
+    return map_all
+
+
 def renderer(jobs: int) -> RenderMany:
     """Return a function that renders artifacts with up to `jobs` processes."""
 
     def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
-        if jobs <= 1 or len(artifacts) < MIN_PARALLEL or "fork" not in \
-                multiprocessing.get_all_start_methods():
+        if jobs <= 1 or len(artifacts) < MIN_PARALLEL or not _forking():
             yield from render_in_order(artifacts)
             return
         global _TASKS

@@ -183,13 +183,22 @@ def test_spelling_the_config_path_another_way_renders_nothing(tmp_path, monkeypa
     assert tree(out) == before
 
 
-def test_jobs_do_not_change_the_output(tmp_path):
+def test_jobs_do_not_change_the_output(tmp_path, monkeypatch):
+    from syndicate import parallel
+
+    # Small enough for a test, yet ranked and rendered over two processes.
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_MAP", 10)
     site = Site(tmp_path / "site", random.Random(4))
+    # Six tags are each on more than 20% of the stories: count them, or nothing is related.
+    site.settings["extra"] = "[related]\nmax_tag_share = 1.0"
+    site.write_config()
     for _ in range(60):
         site.add()
     build(site.root / "config.toml", out_dir=str(tmp_path / "one"), environ={}, jobs=1)
     build(site.root / "config.toml", out_dir=str(tmp_path / "two"), environ={}, jobs=2)
-    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    one = tree(tmp_path / "one")
+    assert sum(b"Related stories" in data for data in one.values()) > 50
+    assert one == tree(tmp_path / "two")
 
 
 def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path):
@@ -287,3 +296,10 @@ def test_a_template_that_shows_the_latest_list_otherwise_is_rendered_whole(tmp_p
         cold = tmp_path / f"cold-{section}"
         build(site.root / "config.toml", out_dir=str(cold), environ={}, jobs=1)
         assert_same_as_cold(out, cold, f"after a new {section} story")
+
+
+def test_map_all_over_processes_keeps_the_order_and_the_results():
+    from syndicate import parallel
+
+    squares = parallel.mapper(2)(lambda index: (index, index * index), 5000)
+    assert squares == [(index, index * index) for index in range(5000)]

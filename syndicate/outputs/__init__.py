@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
 
@@ -36,13 +36,24 @@ def archived(names: list[str]) -> Callable[[str], bool]:
     return lambda path: path.startswith(prefixes)
 
 
+# map_all(work, count) returns [work(0), ..., work(count - 1)], in that order.
+MapAll = Callable[[Callable[[int], Any], int], list[Any]]
+
+
+def map_in_order(work: Callable[[int], Any], count: int) -> list[Any]:
+    return [work(index) for index in range(count)]
+
+
 @dataclass
 class RenderContext:
-    """What outputs share besides the Site: the template environment and a problem sink."""
+    """What outputs share besides the Site: the template environment, a problem sink, and
+    `map_all`, which the build may spread over several processes (syndicate.parallel) for
+    work that is pure and heavy, such as ranking every article."""
 
     templates: object | None = None
     problems: list[Problem] = field(default_factory=list)
     options: dict[str, object] = field(default_factory=dict)
+    map_all: MapAll = map_in_order
 
     def warn(self, where: str, message: str, what: str = "") -> None:
         self.problems.append(Problem(where, what, message, "warning"))

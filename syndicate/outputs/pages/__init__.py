@@ -103,10 +103,21 @@ class PageMaker:
 
     # Articles -------------------------------------------------------------------------
 
-    def article(self, article: Article) -> Artifact:
+    def related_lists(self) -> list[list[Article]]:
+        """Return every article's related stories, ranked over ctx.map_all's processes."""
+        articles = self.site.articles
+        rank.prepare(self.site)
+        number = {id(article): index for index, article in enumerate(articles)}
+
+        def related_numbers(index: int) -> tuple[int, ...]:
+            return tuple(number[id(a)] for a in rank.related(self.site, articles[index]))
+
+        return [[articles[index] for index in numbers]
+                for numbers in self.ctx.map_all(related_numbers, len(articles))]
+
+    def article(self, article: Article, related: list[Article]) -> Artifact:
         """Return the article's page, deferred: rendered only when its fingerprint changed."""
         site = self.site
-        related = rank.related(site, article)
         latest = rank.latest_in_section(site, article)
         self.check_article(article)
         section_term = self.sections.get(article.section_slug)
@@ -297,7 +308,8 @@ def page_url(site: Site, term: Term, number: int) -> str:
 
 def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     maker = PageMaker(site, ctx)
-    artifacts = [maker.article(article) for article in site.articles]
+    artifacts = [maker.article(article, related)
+                 for article, related in zip(site.articles, maker.related_lists(), strict=True)]
     artifacts.append(maker.home())
     for kind in ("section", "tag", "author"):
         for term in site.terms(kind):
