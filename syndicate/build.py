@@ -14,7 +14,15 @@ from .errors import BuildError, Problem, RecordError
 from .inputs import Inputs, gather
 from .outputs import RenderContext, archived, render_outputs
 from .progress import rendering_progress
-from .recordcache import CACHE_DIR, CACHE_FILE, dump_cache, load_cache
+from .recordcache import (
+    CACHE_DIR,
+    OLD_CACHE_FILE,
+    CachedRecords,
+    dump_shard,
+    load_cache,
+    shard_name,
+    split_shards,
+)
 from .records import LoadResult, load_records
 from .site import Site, build_site
 from .writer import Writer, WriteReport, build_lock
@@ -30,6 +38,7 @@ class Loaded:
     files_read: int
     drafts: int
     records: LoadResult | None = None
+    cache: CachedRecords | None = None  # the record cache as this build read it
 
     @property
     def skipped(self) -> int:
@@ -73,20 +82,24 @@ def load(config_path: Path | str, *, out_dir: str | None = None,
 def load_config_records(config: Config, *, environ: Mapping[str, str] = os.environ,
                         jobs: int = 1, use_cache: bool = False) -> Loaded:
     """Load and check every record of a loaded config (see `load`)."""
-    loaded = load_records(config, cache=load_cache(config) if use_cache else None, jobs=jobs)
+    cache = load_cache(config) if use_cache else None
+    loaded = load_records(config, cache=cache.entries if cache else None, jobs=jobs)
     site, problems = build_site(config, loaded.articles, environ)
     drafts = sum(1 for a in loaded.articles if a.draft)
-    return Loaded(config, site, loaded.problems + problems, loaded.files_read, drafts, loaded)
+    return Loaded(config, site, loaded.problems + problems, loaded.files_read, drafts, loaded,
+                  cache)
 
 
 def save_record_cache(loaded: Loaded, writer: Writer) -> None:
-    """Keep this build's parse results for the next one, unless nothing was parsed anew."""
+    """Keep this build's parse results for the next one: rewrite the cache shards that
+    hold a record parsed anew or refreshed, or that gained or lost a record."""
     records = loaded.records
-    if records is None or (records.reused == records.files_read and not records.refreshed
-                           and (writer.out_dir / CACHE_DIR / CACHE_FILE).is_file()):
+    if records is None:
         return
-    writer.save_bookkeeping(f"{CACHE_DIR}/{CACHE_FILE}", dump_cache(loaded.config,
-                                                                    records.entries))
+    shards = split_shards(records.entries)
+    for number in (loaded.cache or CachedRecords()).stale_shards(shards, records.changed):
+        writer.save_bookkeeping(shard_name(number), dump_shard(loaded.config, shards[number]))
+    writer.remove_bookkeeping(f"{CACHE_DIR}/{OLD_CACHE_FILE}")
 
 
 def strict_failures(problems: list[Problem]) -> list[Problem]:

@@ -1,12 +1,13 @@
 """Reuse parsed records across builds, and parse the rest over several processes.
 
-The cache lives in `out/.syndicate-cache/records.pickle` (nothing is ever written outside
-out/). An entry is reused when the file's size, mtime, ctime and inode are unchanged, or,
-when they changed (a fresh clone resets every mtime), when the file's bytes hash the same,
-and when every local image path it named is unchanged too (or still missing). The cache is
-keyed by the package version and the config that parsing reads; a cache from another version
-or config, a damaged one, or one that other users could have written is ignored, never
-trusted.
+The cache lives in `out/.syndicate-cache/records/` (nothing is ever written outside out/),
+split by a hash of each record's path into SHARDS files, so that a build that parsed a few
+records anew rewrites a few shards, not the whole archive's. An entry is reused when the
+file's size, mtime, ctime and inode are unchanged, or, when they changed (a fresh clone
+resets every mtime), when the file's bytes hash the same, and when every local image path it
+named is unchanged too (or still missing). The cache is keyed by the package version and the
+config that parsing reads; a shard from another version or config, a damaged one, or one
+that other users could have written is ignored, never trusted: its records are parsed again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import multiprocessing
 import os
 import pickle
 import stat as stat_module
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +29,12 @@ from .model import Article
 from .sources import FileState, file_state
 
 CACHE_DIR = ".syndicate-cache"
-CACHE_FILE = "records.pickle"
+SHARD_DIR = "records"
+SHARDS = 64
+# The single file that earlier versions kept: removed when the shards are written.
+OLD_CACHE_FILE = "records.pickle"
 # Bumped whenever Entry changes shape, so that an older cache is ignored, never misread.
-MAGIC = b"syndicate-records 2\n"
+MAGIC = b"syndicate-records 3\n"
 # Below this many files to parse, a pool costs more than it saves.
 MIN_PARALLEL = 400
 
@@ -56,33 +61,78 @@ def cache_key(config: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cache_path(config: Config) -> Path:
-    return config.out_dir / CACHE_DIR / CACHE_FILE
+def shard_of(shown: str) -> int:
+    """Return the shard that holds the entry of the record file shown as `shown`."""
+    return zlib.crc32(shown.encode("utf-8", "surrogatepass")) % SHARDS
 
 
-def load_cache(config: Config) -> dict[str, Entry]:
-    """Return the cached entries by shown path, or {} if there is no trustworthy cache."""
-    path = cache_path(config)
+def shard_name(number: int) -> str:
+    """Return the shard's path below out/."""
+    return f"{CACHE_DIR}/{SHARD_DIR}/{number:02d}.pickle"
+
+
+@dataclass
+class CachedRecords:
+    """The cached entries by shown path, and for each shard the paths it held when read
+    (None when it was missing, damaged or foreign)."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    shards: list[frozenset[str] | None] = field(default_factory=lambda: [None] * SHARDS)
+
+    def stale_shards(self, shards: list[dict[str, Entry]], changed: set[str]) -> list[int]:
+        """Return the numbers of the shards to write, given this build's entries by shard
+        (split_shards) of which those named in `changed` were parsed anew or had their
+        file state refreshed."""
+        touched = {shard_of(shown) for shown in changed}
+        return [number for number, entries in enumerate(shards)
+                if number in touched or self.shards[number] != entries.keys()]
+
+
+def split_shards(entries: dict[str, Entry]) -> list[dict[str, Entry]]:
+    """Return the entries by shard."""
+    shards: list[dict[str, Entry]] = [{} for _ in range(SHARDS)]
+    for shown, entry in entries.items():
+        shards[shard_of(shown)][shown] = entry
+    return shards
+
+
+def load_cache(config: Config) -> CachedRecords:
+    """Return the entries of every trustworthy shard."""
+    cached = CachedRecords()
+    key = cache_key(config).encode()
+    for number in range(SHARDS):
+        entries = _load_shard(config.out_dir / shard_name(number), key)
+        if entries is not None:
+            cached.entries.update(entries)
+            cached.shards[number] = frozenset(entries)
+    return cached
+
+
+def _load_shard(path: Path, key: bytes) -> dict[str, Entry] | None:
     try:
         info = path.lstat()
         if not stat_module.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or \
                 info.st_mode & (stat_module.S_IWGRP | stat_module.S_IWOTH):
-            return {}
+            return None
         with path.open("rb") as handle:
-            if handle.readline() != MAGIC or handle.readline().strip().decode() != \
-                    cache_key(config):
-                return {}
+            if handle.readline() != MAGIC or handle.readline().strip() != key:
+                return None
             body = handle.read()
         checksum, payload = body[:32], body[32:]
         if hashlib.sha256(payload).digest() != checksum:
-            return {}
+            return None
         entries = pickle.loads(payload)
-        return entries if isinstance(entries, dict) else {}
-    except Exception:  # a damaged cache of any kind is simply rebuilt
-        return {}
+        if not isinstance(entries, dict) or not all(
+                isinstance(shown, str) and isinstance(entry, Entry)
+                for shown, entry in entries.items()):
+            return None
+        return entries
+    except Exception:  # a damaged shard of any kind is simply rebuilt
+        return None
 
 
-def dump_cache(config: Config, entries: dict[str, Entry]) -> bytes:
+def dump_shard(config: Config, entries: dict[str, Entry]) -> bytes:
+    """Return the bytes of a shard that holds `entries`."""
     payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
     return (MAGIC + cache_key(config).encode() + b"\n" + hashlib.sha256(payload).digest()
             + payload)

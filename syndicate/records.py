@@ -58,6 +58,8 @@ class LoadResult:
     # Reused entries whose file was touched but holds the same bytes: the cache is saved
     # again with their new state, so that the next build does not hash them again.
     refreshed: int = 0
+    # The shown paths of entries parsed anew or refreshed: their cache shards are stale.
+    changed: set[str] = field(default_factory=set)
 
 
 def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
@@ -83,10 +85,13 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
             misses.append((path, shown))
         else:
             result.entries[shown] = entry
-            result.refreshed += refreshed
+            if refreshed:
+                result.refreshed += 1
+                result.changed.add(shown)
     result.reused = len(result.entries)
     for shown, entry in parse_many(config, misses, jobs):
         result.entries[shown] = entry
+        result.changed.add(shown)
     for _, shown in files:
         entry = result.entries[shown]
         result.problems.extend(entry.problems)

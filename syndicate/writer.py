@@ -188,14 +188,22 @@ class Writer:
     def _replace(self, target: str | Path, data: bytes) -> None:
         os.replace(self._stage(data), target)
 
-    def save_bookkeeping(self, name: str, data: bytes) -> None:
-        """Atomically write one of the writer's own files (a cache) below out/.syndicate-*."""
+    def _bookkeeping(self, name: str) -> Path:
         if not name.startswith(BOOKKEEPING_PREFIX) or ".." in name.split("/"):
             raise BuildError(f'"{name}" is not a bookkeeping path')
-        target = self.out_dir / name
+        return self.out_dir / name
+
+    def save_bookkeeping(self, name: str, data: bytes) -> None:
+        """Atomically write one of the writer's own files (a cache) below out/.syndicate-*."""
+        target = self._bookkeeping(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         self.temp_dir.mkdir(exist_ok=True)
         self._replace(target, data)
+
+    def remove_bookkeeping(self, name: str) -> None:
+        """Remove one of the writer's own files below out/.syndicate-*, if it is there."""
+        with contextlib.suppress(FileNotFoundError):
+            self._bookkeeping(name).unlink()
 
     def _file(self, path: str) -> str:
         return os.path.join(self._out, path)

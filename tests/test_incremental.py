@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -202,19 +203,46 @@ def test_jobs_do_not_change_the_output(tmp_path, monkeypatch):
 
 
 def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path):
-    from syndicate.recordcache import CACHE_DIR, CACHE_FILE, MAGIC
+    from syndicate.recordcache import MAGIC, SHARDS, shard_name
 
     site = Site(tmp_path / "site", random.Random(5))
     out = tmp_path / "out"
     build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
-    cache = out / CACHE_DIR / CACHE_FILE
-    good = tree(out)
-    for damage in [b"", b"garbage", MAGIC + b"not-the-key\n", cache.read_bytes()[:-10],
-                   cache.read_bytes()[:-1] + b"X"]:
-        cache.write_bytes(damage)
+    shards = [out / shard_name(number) for number in range(SHARDS)]
+    good, intact = tree(out), [shard.read_bytes() for shard in shards]
+    held = [len(pickle.loads(data[data.index(b"\n", len(MAGIC)) + 33:])) for data in intact]
+    for damage in [lambda data: b"", lambda data: b"garbage",
+                   lambda data: MAGIC + b"not-the-key\n", lambda data: data[:-10],
+                   lambda data: data[:-1] + b"X"]:
+        for shard, data in zip(shards, intact, strict=True):
+            shard.write_bytes(damage(data))
         result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
         assert result.loaded.records.reused == 0
         assert tree(out) == good
+        assert [shard.read_bytes() for shard in shards] == intact, "shards written again"
+    # One damaged shard costs only its own records.
+    number = max(range(SHARDS), key=held.__getitem__)
+    shards[number].write_bytes(b"garbage")
+    result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert result.loaded.records.reused == result.loaded.records.files_read - held[number]
+    assert tree(out) == good
+
+
+def test_one_new_record_rewrites_one_cache_shard(tmp_path):
+    from syndicate.recordcache import CACHE_DIR, OLD_CACHE_FILE, SHARDS, shard_name
+
+    site = Site(tmp_path / "site", random.Random(9))
+    out = tmp_path / "out"
+    (out / CACHE_DIR).mkdir(parents=True)
+    (out / CACHE_DIR / OLD_CACHE_FILE).write_bytes(b"an earlier version's cache")
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert not (out / CACHE_DIR / OLD_CACHE_FILE).exists()
+    before = {number: (out / shard_name(number)).stat().st_mtime_ns for number in range(SHARDS)}
+    site.add()
+    result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert result.loaded.records.reused == result.loaded.records.files_read - 1
+    after = {number: (out / shard_name(number)).stat().st_mtime_ns for number in range(SHARDS)}
+    assert sum(before[number] != after[number] for number in range(SHARDS)) == 1
 
 
 def test_the_record_cache_sees_an_image_appear_and_an_edit_that_keeps_the_mtime(tmp_path):
