@@ -8,7 +8,10 @@ Results arrive in the order asked, so the output never depends on the number of 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
+import multiprocessing.pool
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,8 +40,32 @@ def _render(index: int) -> Framed:
     return _TASKS[index].rendered()
 
 
-def _forking() -> bool:
+def forking() -> bool:
+    """Whether workers can be forked (and so share the parent's heap)."""
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+@contextlib.contextmanager
+def forked_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool]:
+    """Run a pool of `jobs` forked workers that share this process's heap.
+
+    The heap is frozen for the collector first: a collection in a worker writes to every
+    object it visits, which would copy the parent's memory into each worker page by page.
+    Leaving normally lets the workers finish on their own (terminating a worker that holds
+    the task queue's lock would leave its siblings waiting for it forever); leaving on an
+    error terminates them.
+    """
+    gc.freeze()
+    try:
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        try:
+            yield pool
+            pool.close()
+            pool.join()
+        finally:
+            pool.terminate()
+    finally:
+        gc.unfreeze()
 
 
 def _work_range(bounds: tuple[int, int]) -> list[Any]:
@@ -51,20 +78,15 @@ def mapper(jobs: int) -> MapAll:
     takes whole ranges of indices, so neighbours share what they touch."""
 
     def map_all(work: Callable[[int], Any], count: int) -> list[Any]:
-        if jobs <= 1 or count < MIN_PARALLEL_MAP or not _forking():
+        if jobs <= 1 or count < MIN_PARALLEL_MAP or not forking():
             return map_in_order(work, count)
         global _WORK
         _WORK = work
         try:
             step = -(-count // (jobs * 4))
             ranges = [(start, min(count, start + step)) for start in range(0, count, step)]
-            pool = multiprocessing.get_context("fork").Pool(jobs)
-            try:
+            with forked_pool(jobs) as pool:
                 parts = pool.map(_work_range, ranges)
-                pool.close()
-                pool.join()
-            finally:
-                pool.terminate()
         finally:
             _WORK = None
         return [result for part in parts for result in part]
@@ -76,23 +98,16 @@ def renderer(jobs: int) -> RenderMany:
     """Return a function that renders artifacts with up to `jobs` processes."""
 
     def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
-        if jobs <= 1 or len(artifacts) < MIN_PARALLEL or not _forking():
+        if jobs <= 1 or len(artifacts) < MIN_PARALLEL or not forking():
             yield from render_in_order(artifacts)
             return
         global _TASKS
         _TASKS = artifacts
         try:
             chunk = max(1, min(64, len(artifacts) // (jobs * 8)))
-            pool = multiprocessing.get_context("fork").Pool(jobs)
-            try:
+            with forked_pool(jobs) as pool:
                 results = pool.imap(_render, range(len(artifacts)), chunksize=chunk)
                 yield from zip(artifacts, results, strict=True)
-                # Let the workers finish on their own: terminating a worker that holds the
-                # task queue's lock would leave its siblings waiting for it forever.
-                pool.close()
-                pool.join()
-            finally:
-                pool.terminate()
         finally:
             _TASKS = []
 

@@ -13,7 +13,6 @@ that other users could have written is ignored, never trusted: its records are p
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import pickle
 import stat as stat_module
@@ -22,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import __version__, parallel
 from .config import Config
 from .errors import Problem
 from .model import Article
@@ -162,18 +161,12 @@ def parse_many(config: Config, files: list[tuple[Path, str]],
     global _JOB
     _JOB = (config, files)
     try:
-        if jobs <= 1 or len(files) < MIN_PARALLEL or "fork" not in \
-                multiprocessing.get_all_start_methods():
+        if jobs <= 1 or len(files) < MIN_PARALLEL or not parallel.forking():
             for index in range(len(files)):
                 yield _parse_one(index)
             return
         chunk = max(1, min(200, len(files) // (jobs * 8)))
-        pool = multiprocessing.get_context("fork").Pool(jobs)
-        try:
+        with parallel.forked_pool(jobs) as pool:
             yield from pool.imap(_parse_one, range(len(files)), chunksize=chunk)
-            pool.close()  # see syndicate.parallel: never terminate workers that are idle
-            pool.join()
-        finally:
-            pool.terminate()
     finally:
         _JOB = None
