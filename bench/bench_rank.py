@@ -1,10 +1,13 @@
 """Time related() for every article of a synthetic corpus, at 10,000 and 100,000 articles.
 
-Usage: python bench/bench_rank.py [--sizes 10000 100000] [--seed 4] [--repeat 3] [--profile]
+Usage: python bench/bench_rank.py [--sizes 10000 100000] [--years 3] [--seed 4] [--repeat 3]
+                                  [--profile]
 
 The corpus is generated in memory from a seeded random.Random (no files, no wall clock in
 the data): 8 sections of skewed size, tags drawn from a Zipf-like vocabulary of 3,000 tags
-(2 to 6 distinct tags each), publication times spread uniformly over three years. The timed
+(2 to 6 distinct tags each), publication times spread uniformly over `--years` (three by
+default, the same span at every size, so that ten times the articles is ten times as many a
+day; give one span per size, say `--years 3 30`, to keep the daily rate instead). The timed
 loop covers the index build (the first call) and related() for every article, on one core;
 each size is timed `--repeat` times on a fresh Site and the fastest run counts (as timeit
 does: other processes only ever add time).
@@ -42,14 +45,14 @@ WORDS = ("harbour", "council", "ferry", "budget", "storm", "festival", "minister
          "border", "market", "turbine", "school", "river", "strike", "vote", "museum")
 
 
-def corpus(size: int, seed: int) -> list[Article]:
-    """Return `size` articles drawn from a seeded generator."""
+def corpus(size: int, seed: int, years: float = YEARS) -> list[Article]:
+    """Return `size` articles drawn from a seeded generator, published over `years`."""
     rng = random.Random(seed)
     tag_names = [f"Tag {rank:04d}" for rank in range(1, VOCABULARY + 1)]
     tag_cumulative = list(accumulate(1.0 / rank ** ZIPF_EXPONENT
                                      for rank in range(1, VOCABULARY + 1)))
     section_cumulative = list(accumulate(SECTION_WEIGHTS))
-    span_seconds = YEARS * 365 * 86400
+    span_seconds = int(years * 365 * 86400)
     articles = []
     for number in range(size):
         wanted = rng.randint(2, 6)
@@ -75,9 +78,9 @@ def corpus(size: int, seed: int) -> list[Article]:
     return articles
 
 
-def make_site(size: int, seed: int) -> Site:
+def make_site(size: int, seed: int, years: float = YEARS) -> Site:
     config = Config()
-    site, _ = build_site(config, corpus(size, seed), environ={})
+    site, _ = build_site(config, corpus(size, seed, years), environ={})
     return site
 
 
@@ -98,14 +101,19 @@ def time_related(site: Site) -> tuple[float, float, float, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--years", type=float, nargs="+", default=[YEARS],
+                        help="the corpus' span in years: one for all sizes, or one per size")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3,
                         help="time each size this many times and keep the fastest run")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the loop")
     args = parser.parse_args(argv)
+    if len(args.years) not in (1, len(args.sizes)):
+        parser.error("--years takes one span, or one per size")
+    spans = args.years * len(args.sizes) if len(args.years) == 1 else args.years
     results: list[tuple[int, float]] = []
-    for size in args.sizes:
-        site = make_site(size, args.seed)
+    for size, years in zip(args.sizes, spans, strict=True):
+        site = make_site(size, args.seed, years)
         runs = []
         for _ in range(max(1, args.repeat)):
             profiler = cProfile.Profile() if args.profile else None
@@ -118,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
         seconds, cpu, built, links = min(runs)
         results.append((size, seconds))
-        print(f"related() for every article: {size:>7,} articles {seconds:7.2f} s "
+        print(f"related() for every article: {size:>7,} articles over {years:g} years "
+              f"{seconds:7.2f} s "
               f"({seconds / size * 1e6:6.1f} us/article; CPU {cpu:.2f} s; index build "
               f"{built:.2f} s; {links / size:.2f} links/article; fastest of "
               f"{', '.join(f'{run[0]:.2f}' for run in runs)} s)")
