@@ -41,6 +41,8 @@ from .views import (
 )
 
 HTML_TYPE = "text/html; charset=utf-8"
+# (related, latest: places in site.articles; fingerprint but the latest list; fingerprint)
+ArticlePlan = tuple[tuple[int, ...], tuple[int, ...], str, str]
 # AMP-lite point 12: the document, without images, stays under this many bytes.
 HTML_BUDGET = 100_000
 KIND_LABELS = {"section": "Section", "tag": "Topic", "author": "Author"}
@@ -103,23 +105,34 @@ class PageMaker:
 
     # Articles -------------------------------------------------------------------------
 
-    def related_lists(self) -> list[list[Article]]:
-        """Return every article's related stories, ranked over ctx.map_all's processes."""
-        articles = self.site.articles
-        rank.prepare(self.site)
+    def articles(self) -> list[Artifact]:
+        """Return every article's page. What a page shows and its fingerprints are worked
+        out over ctx.map_all's processes (ranking is most of a build's planning); only the
+        artifacts, and warnings, are made here."""
+        site, articles = self.site, self.site.articles
+        rank.prepare(site)
+        fingerprint(site.config, self.common_key)  # made before workers fork, and shared
         number = {id(article): index for index, article in enumerate(articles)}
+        plans = self.ctx.map_all(lambda index: self.plan(articles[index], number),
+                                 len(articles))
+        pages = []
+        for article, (related, latest, rest, whole) in zip(articles, plans, strict=True):
+            self.check_article(article)
+            related_articles = [articles[index] for index in related]
+            latest_articles = [articles[index] for index in latest]
+            pages.append(Artifact(
+                article.path, media_type=HTML_TYPE, fingerprint=whole,
+                render=partial(self.article_html, article, related_articles, latest_articles),
+                splice=Splice(rest, partial(self.latest_region, article, latest_articles))))
+        return pages
 
-        def related_numbers(index: int) -> tuple[int, ...]:
-            return tuple(number[id(a)] for a in rank.related(self.site, articles[index]))
-
-        return [[articles[index] for index in numbers]
-                for numbers in self.ctx.map_all(related_numbers, len(articles))]
-
-    def article(self, article: Article, related: list[Article]) -> Artifact:
-        """Return the article's page, deferred: rendered only when its fingerprint changed."""
+    def plan(self, article: Article, number: dict[int, int]) -> ArticlePlan:
+        """Return the article's related and latest stories (by their place in
+        site.articles), the fingerprint of its page but the latest list, and the whole
+        page's fingerprint."""
         site = self.site
+        related = rank.related(site, article)
         latest = rank.latest_in_section(site, article)
-        self.check_article(article)
         section_term = self.sections.get(article.section_slug)
         # Every new story of a section changes the latest list on all of the section's pages,
         # and nothing else on them: the rest of the page has a fingerprint of its own, so
@@ -127,10 +140,8 @@ class PageMaker:
         rest = fingerprint(site.config, "article", self.common_key, article.render_key,
                            keys(related),
                            (section_term.name, section_term.url) if section_term else None)
-        return Artifact(article.path, media_type=HTML_TYPE,
-                        render=partial(self.article_html, article, related, latest),
-                        fingerprint=fingerprint(site.config, rest, keys(latest)),
-                        splice=Splice(rest, partial(self.latest_region, article, latest)))
+        return (tuple(number[id(a)] for a in related), tuple(number[id(a)] for a in latest),
+                rest, fingerprint(site.config, rest, keys(latest)))
 
     def latest_list(self, article: Article, latest_articles: list[Article]) -> LinkList:
         return LinkList(f"Latest {article.section} News",
@@ -308,8 +319,7 @@ def page_url(site: Site, term: Term, number: int) -> str:
 
 def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     maker = PageMaker(site, ctx)
-    artifacts = [maker.article(article, related)
-                 for article, related in zip(site.articles, maker.related_lists(), strict=True)]
+    artifacts = maker.articles()
     artifacts.append(maker.home())
     for kind in ("section", "tag", "author"):
         for term in site.terms(kind):
