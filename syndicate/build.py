@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import parallel, stamp
+from . import collector, parallel, stamp
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
 from .inputs import Inputs, gather
@@ -82,9 +82,10 @@ def load(config_path: Path | str, *, out_dir: str | None = None,
 def load_config_records(config: Config, *, environ: Mapping[str, str] = os.environ,
                         jobs: int = 1, use_cache: bool = False) -> Loaded:
     """Load and check every record of a loaded config (see `load`)."""
-    cache = load_cache(config) if use_cache else None
-    loaded = load_records(config, cache=cache.entries if cache else None, jobs=jobs)
-    site, problems = build_site(config, loaded.articles, environ)
+    with collector.paused():
+        cache = load_cache(config) if use_cache else None
+        loaded = load_records(config, cache=cache.entries if cache else None, jobs=jobs)
+        site, problems = build_site(config, loaded.articles, environ)
     drafts = sum(1 for a in loaded.articles if a.draft)
     return Loaded(config, site, loaded.problems + problems, loaded.files_read, drafts, loaded,
                   cache)
@@ -137,6 +138,15 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
         on_loaded(loaded)
     if strict and strict_failures(loaded.problems):
         raise RecordError(loaded.problems)
+    # What was loaded lives until the build ends: the collector need not walk it again.
+    with collector.frozen():
+        report = _render_and_write(loaded, inputs, strict=strict, jobs=jobs,
+                                   progress=progress, early=early)
+    return BuildResult(loaded, report, early)
+
+
+def _render_and_write(loaded: Loaded, inputs: Inputs, *, strict: bool, jobs: int,
+                      progress: bool, early: int) -> WriteReport:
     try:
         artifacts, output_problems = render(loaded, jobs)
     except RecursionError:
@@ -157,7 +167,7 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
         stamp.save(writer, inputs, stamp.used_images(e.images for e in entries),
                    stamp.Replay(loaded.tally, list(loaded.problems), early,
                                 len(report.written) + len(report.unchanged)))
-    return BuildResult(loaded, report, early)
+    return report
 
 
 @dataclass

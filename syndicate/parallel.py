@@ -9,13 +9,13 @@ Results arrive in the order asked, so the output never depends on the number of 
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing
 import multiprocessing.pool
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from . import collector
 from .model import Artifact, Framed
 from .outputs import MapAll, map_in_order
 from .writer import RenderMany, render_in_order
@@ -49,14 +49,14 @@ def forking() -> bool:
 def forked_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool]:
     """Run a pool of `jobs` forked workers that share this process's heap.
 
-    The heap is frozen for the collector first: a collection in a worker writes to every
-    object it visits, which would copy the parent's memory into each worker page by page.
+    The heap is frozen for the collector first (syndicate.collector): a collection in a
+    worker writes to every object it visits, which would copy the parent's memory into each
+    worker page by page.
     Leaving normally lets the workers finish on their own (terminating a worker that holds
     the task queue's lock would leave its siblings waiting for it forever); leaving on an
     error terminates them.
     """
-    gc.freeze()
-    try:
+    with collector.frozen():
         pool = multiprocessing.get_context("fork").Pool(jobs)
         try:
             yield pool
@@ -64,8 +64,6 @@ def forked_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool]:
             pool.join()
         finally:
             pool.terminate()
-    finally:
-        gc.unfreeze()
 
 
 def _work_range(bounds: tuple[int, int]) -> list[Any]:

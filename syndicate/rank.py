@@ -6,7 +6,6 @@ and duplicates (same id, same canonical URL or same normalised headline) appear 
 
 from __future__ import annotations
 
-import gc
 import heapq
 import math
 import re
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, repeat
 
-from . import text
+from . import collector, text
 from .config import RelatedConfig
 from .identity import IdentityCache
 from .model import Article
@@ -267,13 +266,8 @@ class _Index:
 def _build_index(site: Site) -> _Index:
     # The index is a few containers per article, all long-lived: a collection while they
     # are made only walks them again and again (it doubles the build time at 100,000).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return _make_index(site)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _make_index(site: Site) -> _Index:

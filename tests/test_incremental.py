@@ -331,3 +331,19 @@ def test_map_all_over_processes_keeps_the_order_and_the_results():
 
     squares = parallel.mapper(2)(lambda index: (index, index * index), 5000)
     assert squares == [(index, index * index) for index in range(5000)]
+
+
+def test_the_heap_stays_frozen_until_the_outermost_block_ends():
+    import gc
+
+    from syndicate import collector
+
+    assert gc.get_freeze_count() == 0
+    with collector.frozen():
+        with collector.paused():
+            assert not gc.isenabled()
+            with collector.frozen():
+                pass
+            assert gc.get_freeze_count() > 0, "the inner block left the outer one's freeze"
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
