@@ -55,10 +55,9 @@ class LoadResult:
     files_read: int = 0
     entries: dict[str, Entry] = field(default_factory=dict)
     reused: int = 0
-    # Reused entries whose file was touched but holds the same bytes: the cache is saved
-    # again with their new state, so that the next build does not hash them again.
-    refreshed: int = 0
-    # The shown paths of entries parsed anew or refreshed: their cache shards are stale.
+    # The shown paths of entries parsed anew, or reused though their file was touched (same
+    # bytes, new state): their cache shards are saved again, so that the next build neither
+    # parses nor hashes them again.
     changed: set[str] = field(default_factory=set)
 
 
@@ -86,7 +85,6 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
         else:
             result.entries[shown] = entry
             if refreshed:
-                result.refreshed += 1
                 result.changed.add(shown)
     result.reused = len(result.entries)
     for shown, entry in parse_many(config, misses, jobs):

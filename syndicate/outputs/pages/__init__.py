@@ -110,8 +110,10 @@ class PageMaker:
         out over ctx.map_all's processes (ranking is most of a build's planning); only the
         artifacts, and warnings, are made here."""
         site, articles = self.site, self.site.articles
+        # Made here, before the workers fork, so that they share them: the ranking index,
+        # the chrome's key and the config's environment digest (which fingerprint keeps).
         rank.prepare(site)
-        fingerprint(site.config, self.common_key)  # made before workers fork, and shared
+        fingerprint(site.config, self.common_key)
         number = {id(article): index for index, article in enumerate(articles)}
         plans = self.ctx.map_all(lambda index: self.plan(articles[index], number),
                                  len(articles))
