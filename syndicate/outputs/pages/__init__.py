@@ -266,9 +266,11 @@ class PageMaker:
                 path, media_type=HTML_TYPE,
                 render=partial(self.term_page_html, template, term, number, chunks, urls,
                                description),
+                # A page shows its own URL, its neighbours' and how many pages there are:
+                # all of `urls` would make a section of n pages cost n * n to fingerprint.
                 fingerprint=fingerprint(site.config, "list", self.common_key, term.kind,
-                                        term.slug, term.name, term.url, number, urls,
-                                        keys(chunk))))
+                                        term.slug, term.name, term.url, number, len(urls),
+                                        urls[max(0, number - 2):number + 1], keys(chunk))))
         return artifacts
 
     def term_page_html(self, template: jinja2.Template, term: Term, number: int,
