@@ -18,9 +18,8 @@ from .recordcache import (
     CACHE_DIR,
     OLD_CACHE_FILE,
     CachedRecords,
-    dump_shard,
+    dump_shards,
     load_cache,
-    shard_name,
     split_shards,
 )
 from .records import LoadResult, load_records
@@ -98,8 +97,9 @@ def save_record_cache(loaded: Loaded, writer: Writer) -> None:
     if records is None:
         return
     shards = split_shards(records.entries)
-    for number in (loaded.cache or CachedRecords()).stale_shards(shards, records.changed):
-        writer.save_bookkeeping(shard_name(number), dump_shard(loaded.config, shards[number]))
+    stale = (loaded.cache or CachedRecords()).stale_shards(shards, records.changed)
+    for name, data in dump_shards(loaded.config, shards, stale):
+        writer.save_bookkeeping(name, data)
     writer.remove_bookkeeping(f"{CACHE_DIR}/{OLD_CACHE_FILE}")
 
 

@@ -83,9 +83,9 @@ def latest_in_section(site: Site, article: Article, *, count: int | None = None)
     # Most stories are not among their section's newest, nor duplicates of them: for those
     # the list is the section's head, made once.
     head = index.section_head(section, count)
-    if head.keys.isdisjoint(own):
-        return [index.articles[position] for position in head.positions]
-    return index.newest_in_section(section, count, _Dedupe(own))
+    positions = (head.positions if head.keys.isdisjoint(own)
+                 else index.newest_in_section(section, count, _Dedupe(own)))
+    return [index.articles[position] for position in positions]
 
 
 def related(site: Site, article: Article, *, count: int | None = None) -> list[Article]:
@@ -232,15 +232,16 @@ class _Index:
         """Return the article's duplicate keys: cached when it is the story at `position`."""
         return self.dedupe_keys(position) if position is not None else _dedupe_keys(article)
 
-    def newest_in_section(self, section: str, count: int, dedupe: _Dedupe) -> list[Article]:
-        """Return the section's newest `count` stories that `dedupe` takes, newest first."""
-        chosen: list[Article] = []
+    def newest_in_section(self, section: str, count: int, dedupe: _Dedupe) -> tuple[int, ...]:
+        """Return the positions of the section's newest `count` stories that `dedupe` takes,
+        newest first."""
+        chosen: list[int] = []
         for position in self.by_section.get(section, ()):
             if len(chosen) >= count:
                 break
             if dedupe.take(self.dedupe_keys(position)):
-                chosen.append(self.articles[position])
-        return chosen
+                chosen.append(position)
+        return tuple(chosen)
 
     def section_head(self, section: str, count: int) -> _SectionHead:
         """Return the section's newest `count` distinct stories (made once per section and
@@ -248,10 +249,8 @@ class _Index:
         head = self.heads.get((section, count))
         if head is None:
             dedupe = _Dedupe()
-            positions = [self.pos_by_id[a.id]
-                         for a in self.newest_in_section(section, count, dedupe)]
-            head = self.heads[(section, count)] = _SectionHead(tuple(positions),
-                                                               frozenset(dedupe.keys))
+            positions = self.newest_in_section(section, count, dedupe)
+            head = self.heads[(section, count)] = _SectionHead(positions, frozenset(dedupe.keys))
         return head
 
     def terms_for(self, article: Article) -> tuple[int, ...]:

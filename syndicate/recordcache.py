@@ -130,11 +130,13 @@ def _load_shard(path: Path, key: bytes) -> dict[str, Entry] | None:
         return None
 
 
-def dump_shard(config: Config, entries: dict[str, Entry]) -> bytes:
-    """Return the bytes of a shard that holds `entries`."""
-    payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
-    return (MAGIC + cache_key(config).encode() + b"\n" + hashlib.sha256(payload).digest()
-            + payload)
+def dump_shards(config: Config, shards: list[dict[str, Entry]],
+                numbers: list[int]) -> Iterator[tuple[str, bytes]]:
+    """Yield the path below out/ and the bytes of each shard in `numbers`."""
+    header = MAGIC + cache_key(config).encode() + b"\n"
+    for number in numbers:
+        payload = pickle.dumps(shards[number], protocol=pickle.HIGHEST_PROTOCOL)
+        yield shard_name(number), header + hashlib.sha256(payload).digest() + payload
 
 
 def images_unchanged(records: Path, entry: Entry) -> bool:
