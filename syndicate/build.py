@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from . import collector, parallel, stamp
+from .blobstore import BlobStore
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
 from .inputs import Inputs, gather
@@ -108,10 +109,10 @@ def strict_failures(problems: list[Problem]) -> list[Problem]:
     return list(problems)
 
 
-def render(loaded: Loaded, jobs: int = 1) -> tuple[list, list[Problem]]:
-    """Run the configured outputs over the site, their heavy planning over `jobs` processes;
-    return the artifacts and output warnings."""
-    ctx = RenderContext(map_all=parallel.mapper(jobs))
+def render(loaded: Loaded, store: BlobStore, jobs: int = 1) -> tuple[list, list[Problem]]:
+    """Run the configured outputs over the site, their heavy planning over `jobs` processes
+    and what they stash in `store`; return the artifacts and output warnings."""
+    ctx = RenderContext(map_all=parallel.mapper(jobs), stash=store.stash)
     artifacts = render_outputs(loaded.site, ctx, loaded.config.output.outputs)
     return artifacts, ctx.problems
 
@@ -138,17 +139,24 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
         on_loaded(loaded)
     if strict and strict_failures(loaded.problems):
         raise RecordError(loaded.problems)
-    # What was loaded lives until the build ends: the collector need not walk it again.
-    with collector.frozen():
-        report = _render_and_write(loaded, inputs, strict=strict, jobs=jobs,
-                                   progress=progress, early=early)
+    store = BlobStore(loaded.config.out_dir, parallel.streamer(jobs), reuse=use_cache)
+    saved = False
+    try:
+        # What was loaded lives until the build ends: the collector need not walk it again.
+        with collector.frozen():
+            report = _render_and_write(loaded, inputs, store, strict=strict, jobs=jobs,
+                                       progress=progress, early=early)
+        saved = True
+    finally:
+        if not saved:
+            store.discard()
     return BuildResult(loaded, report, early)
 
 
-def _render_and_write(loaded: Loaded, inputs: Inputs, *, strict: bool, jobs: int,
-                      progress: bool, early: int) -> WriteReport:
+def _render_and_write(loaded: Loaded, inputs: Inputs, store: BlobStore, *, strict: bool,
+                      jobs: int, progress: bool, early: int) -> WriteReport:
     try:
-        artifacts, output_problems = render(loaded, jobs)
+        artifacts, output_problems = render(loaded, store, jobs)
     except RecursionError:
         raise BuildError("rendering recursed too deeply") from None
     loaded.problems.extend(output_problems)
@@ -163,6 +171,7 @@ def _render_and_write(loaded: Loaded, inputs: Inputs, *, strict: bool, jobs: int
         report = writer.commit(artifacts, keep=archived(loaded.config.output.outputs),
                                render_many=render_many)
         save_record_cache(loaded, writer)
+        store.save(writer)
         entries = loaded.records.entries.values() if loaded.records else []
         stamp.save(writer, inputs, stamp.used_images(e.images for e in entries),
                    stamp.Replay(loaded.tally, list(loaded.problems), early,

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import collector
 from .model import Artifact, Framed
-from .outputs import MapAll, map_in_order
+from .outputs import MapAll, MapStream, map_in_order
 from .writer import RenderMany, render_in_order
 
 # Below this many artifacts a pool costs more than it saves.
@@ -90,6 +90,32 @@ def mapper(jobs: int) -> MapAll:
         return [result for part in parts for result in part]
 
     return map_all
+
+
+def streamer(jobs: int) -> MapStream:
+    """Return a map_stream (syndicate.outputs.MapStream) over up to `jobs` processes: the
+    results arrive in order, one by one, so that the caller can put each away (on disk,
+    say) instead of holding them all."""
+
+    def map_stream(work: Callable[[int], Any], count: int) -> Iterator[Any]:
+        if jobs <= 1 or count < MIN_PARALLEL_MAP or not forking():
+            yield from (work(index) for index in range(count))
+            return
+        global _WORK
+        _WORK = work
+        try:
+            chunk = max(1, min(64, count // (jobs * 8)))
+            with forked_pool(jobs) as pool:
+                yield from pool.imap(_work_one, range(count), chunksize=chunk)
+        finally:
+            _WORK = None
+
+    return map_stream
+
+
+def _work_one(index: int) -> Any:
+    assert _WORK is not None
+    return _WORK(index)
 
 
 def renderer(jobs: int) -> RenderMany:

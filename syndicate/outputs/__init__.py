@@ -6,7 +6,7 @@ Outputs do no I/O, so each can be tested alone; the writer commits what they ret
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,16 +44,43 @@ def map_in_order(work: Callable[[int], Any], count: int) -> list[Any]:
     return [work(index) for index in range(count)]
 
 
+# map_stream(work, count) yields work(0), ..., work(count - 1), in that order.
+MapStream = Callable[[Callable[[int], Any], int], Iterator[Any]]
+
+# stash(name, scope, keys, make) returns read, where read(index) == make(index): bytes that
+# one output makes per item and reads again and again (an article's feed entries, say).
+# `make` must be a pure function of `scope` and keys[index]: the build keeps the bytes on
+# disk under them, across builds, and reads them back by offset (syndicate.blobstore)
+# rather than holding them all in every process.
+Stash = Callable[[str, str, Sequence[str], Callable[[int], bytes]], Callable[[int], bytes]]
+
+
+def memory_stash(name: str, scope: str, keys: Sequence[str],
+                 make: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """A Stash that makes each item on first use and keeps it in this process."""
+    made: dict[str, bytes] = {}
+
+    def read(index: int) -> bytes:
+        data = made.get(keys[index])
+        if data is None:
+            data = made[keys[index]] = make(index)
+        return data
+
+    return read
+
+
 @dataclass
 class RenderContext:
     """What outputs share besides the Site: the template environment, a problem sink, and
     `map_all`, which the build may spread over several processes (syndicate.parallel) for
-    work that is pure and heavy, such as ranking every article."""
+    work that is pure and heavy, such as ranking every article, and `stash` for bytes made
+    once per item and read many times, which the build keeps on disk."""
 
     templates: object | None = None
     problems: list[Problem] = field(default_factory=list)
     options: dict[str, object] = field(default_factory=dict)
     map_all: MapAll = map_in_order
+    stash: Stash = memory_stash
 
     def warn(self, where: str, message: str, what: str = "") -> None:
         self.problems.append(Problem(where, what, message, "warning"))

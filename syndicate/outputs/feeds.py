@@ -16,7 +16,7 @@ from functools import partial
 import jinja2
 
 from ..incremental import fingerprint, keys
-from ..model import Artifact
+from ..model import Article, Artifact
 from ..site import Site
 from ..templating import environment, pick
 from ..templating import render as render_template
@@ -32,16 +32,24 @@ def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     config = site.config.feeds
     names = {"rss": config.rss, "atom": config.atom, "json": config.json}
     formats = [fmt for fmt in ("rss", "atom", "json") if fmt in config.formats]
-    entries = FeedEntries(site, formats)
     logical = feeds(site)
+    feed_pages = [(feed, list(pages(feed, config.max_items, config.archives)))
+                  for feed in logical]
+    listed: dict[str, Article] = {}
+    for _, shown in feed_pages:
+        for page in shown:
+            for article in page.articles:
+                listed.setdefault(article.id, article)
+    entries = FeedEntries(site, formats, list(listed.values()) if formats else [],
+                          ctx.stash)
     artifacts = []
     documents = {"json": partial(jsonfeed.document, site, cache=entries),
                  "rss": partial(rss.document, site, cache=entries),
                  "atom": partial(atom.document, site, cache=entries)}
-    for feed in logical:
+    for feed, shown_pages in feed_pages:
         identity = (feed.kind, feed.slug, feed.name, feed.title, feed.description,
                     feed.page_url, feed.folder, feed.id)
-        for page in pages(feed, config.max_items, config.archives):
+        for page in shown_pages:
             shown = (page.number, page.older, page.newer, keys(page.articles),
                      None if page.articles else site.now)
             for fmt in formats:
