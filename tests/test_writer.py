@@ -72,6 +72,18 @@ def test_symlinked_folder_inside_out_cannot_lead_outside(tmp_path):
     with pytest.raises(BuildError, match="outside"):
         Writer(out).commit([art("world/index.html", "x")])
     assert not list(elsewhere.iterdir())
+    # Deeper down, below folders already checked, and one that links inside out/.
+    os.unlink(out / "world")
+    (out / "world" / "2026").mkdir(parents=True)
+    os.symlink(elsewhere, out / "world" / "2026" / "03")
+    (out / "inside").mkdir()
+    os.symlink(out / "inside", out / "world" / "here")
+    with pytest.raises(BuildError, match="outside"):
+        Writer(out).commit([art("world/a.html", "a"), art("world/here/b.html", "b"),
+                            art("world/2026/03/story/index.html", "x")])
+    assert not list(elsewhere.iterdir())
+    Writer(out).commit([art("world/a.html", "a"), art("world/here/b.html", "b")])
+    assert (out / "inside" / "b.html").read_text() == "b"
 
 
 def test_a_corrupt_manifest_is_ignored_and_never_trusted(tmp_path):
