@@ -8,7 +8,9 @@ Results arrive in the order asked, so the output never depends on the number of 
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import itertools
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -36,8 +38,8 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _render(index: int) -> Framed:
-    return _TASKS[index].rendered()
+def _render_range(bounds: tuple[int, int]) -> list[Framed]:
+    return [_TASKS[index].rendered() for index in range(*bounds)]
 
 
 def forking() -> bool:
@@ -106,16 +108,37 @@ def streamer(jobs: int) -> MapStream:
         try:
             chunk = max(1, min(64, count // (jobs * 8)))
             with forked_pool(jobs) as pool:
-                yield from pool.imap(_work_one, range(count), chunksize=chunk)
+                yield from in_flight(pool, _work_range, count, chunk, jobs * WINDOW)
         finally:
             _WORK = None
 
     return map_stream
 
 
-def _work_one(index: int) -> Any:
-    assert _WORK is not None
-    return _WORK(index)
+# Chunks of work each worker may have done or under way before the parent takes the results.
+WINDOW = 4
+
+
+def in_flight(pool: multiprocessing.pool.Pool, work_range: Callable[[tuple[int, int]], list[Any]],
+              count: int, chunk: int, window: int) -> Iterator[Any]:
+    """Yield work_range's results for range(count) in order, with at most `window` chunks
+    sent out and not yet taken. Pool.imap keeps every result the caller has not taken yet:
+    when the caller is slower than the workers (the writer hashes and stages every file),
+    it held most of a build's rendered bytes."""
+    starts = iter(range(0, count, chunk))
+    pending: collections.deque[multiprocessing.pool.AsyncResult] = collections.deque()
+
+    def send(start: int) -> None:
+        pending.append(pool.apply_async(work_range, ((start, min(count, start + chunk)),)))
+
+    for start in itertools.islice(starts, window):
+        send(start)
+    while pending:
+        results = pending.popleft().get()
+        start = next(starts, None)
+        if start is not None:
+            send(start)
+        yield from results
 
 
 def renderer(jobs: int) -> RenderMany:
@@ -130,7 +153,7 @@ def renderer(jobs: int) -> RenderMany:
         try:
             chunk = max(1, min(64, len(artifacts) // (jobs * 8)))
             with forked_pool(jobs) as pool:
-                results = pool.imap(_render, range(len(artifacts)), chunksize=chunk)
+                results = in_flight(pool, _render_range, len(artifacts), chunk, jobs * WINDOW)
                 yield from zip(artifacts, results, strict=True)
         finally:
             _TASKS = []

@@ -333,6 +333,58 @@ def test_map_all_over_processes_keeps_the_order_and_the_results():
     assert squares == [(index, index * index) for index in range(5000)]
 
 
+def test_a_stream_over_processes_keeps_the_order_and_the_results():
+    import os
+
+    from syndicate import parallel
+
+    parent = os.getpid()
+
+    def work(index: int) -> tuple[int, bool]:
+        return index, os.getpid() != parent
+
+    assert list(parallel.streamer(2)(work, 3000)) == [(index, True) for index in range(3000)]
+
+
+def test_no_more_than_a_window_of_chunks_is_out_before_the_parent_takes_them():
+    from syndicate import parallel
+
+    sent: list[tuple[int, int]] = []
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def get(self):
+            return self.value
+
+    class InlinePool:
+        def apply_async(self, work, args):
+            sent.append(args[0])
+            return Done(work(*args))
+
+    taken = 0
+    for number, value in enumerate(parallel.in_flight(
+            InlinePool(), lambda bounds: list(range(*bounds)), 1000, 7, 3)):
+        assert value == number
+        taken += 1
+        out = sum(stop - start for start, stop in sent) - taken
+        assert out <= (1 + 3) * 7, "the chunk being handed out, and three more of seven"
+    assert taken == 1000
+
+
+def test_a_failure_in_a_worker_reaches_the_parent():
+    from syndicate import parallel
+
+    def work(index: int) -> int:
+        if index == 2500:
+            raise ValueError("story 2500 is broken")
+        return index
+
+    with pytest.raises(ValueError, match="2500"):
+        list(parallel.streamer(2)(work, 3000))
+
+
 def test_the_heap_stays_frozen_until_the_outermost_block_ends():
     import gc
 

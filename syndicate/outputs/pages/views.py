@@ -41,7 +41,7 @@ class Linker:
         return _relative(target, self.folder)
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=4096)
 def _relative(target: str, folder: str) -> str:
     """Return the site path `target` relative to the page folder `folder` (both below the
     site's root, no leading slash): "../../tag/belarus/", "./" for the folder itself."""
