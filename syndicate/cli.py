@@ -128,7 +128,8 @@ def summary(tally: Tally, problems: list[Problem], seconds: float, *, written: i
                    "is the same whatever the number.")
 @click.option("--no-cache", is_flag=True,
               help="Load, check and render everything again, even when nothing changed since "
-                   "the last build; also parse every record anew. The output is the same.")
+                   "the last build; also parse every record and serialise every feed entry "
+                   "anew. The output is the same.")
 @handle_errors
 def build_command(config_path: str, out_dir: str | None, strict: bool, quiet: bool,
                   verbose: bool, as_json: bool, jobs: int | None, no_cache: bool) -> None:
