@@ -24,13 +24,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import stat as stat_module
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .errors import BuildError
 from .outputs import MapStream
-from .recordcache import CACHE_DIR
+from .recordcache import CACHE_DIR, trusted_file
 from .writer import Writer
 
 STORE_DIR = f"{CACHE_DIR}/blobs"
@@ -44,12 +43,6 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXE
 
 def _checksum(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _trusted(info: os.stat_result) -> bool:
-    """Whether a cache file is a regular file of this user that no one else may write."""
-    return (stat_module.S_ISREG(info.st_mode) and info.st_uid == os.getuid()
-            and not info.st_mode & (stat_module.S_IWGRP | stat_module.S_IWOTH))
 
 
 class _Shelf:
@@ -73,7 +66,7 @@ class _Shelf:
     def _load_index(self) -> dict[str, Slot]:
         path = self.folder / INDEX
         try:
-            if not _trusted(path.lstat()):
+            if not trusted_file(path.lstat()):
                 return {}
             with path.open("rb") as handle:
                 if handle.readline() != MAGIC or handle.readline().strip() != self.scope.encode():
@@ -100,7 +93,7 @@ class _Shelf:
                 fd = os.open(self.data_file(number), _OPEN_FLAGS)
             except OSError:
                 return None
-            if not _trusted(os.fstat(fd)):
+            if not trusted_file(os.fstat(fd)):
                 os.close(fd)
                 return None
             self._fds[number] = fd
@@ -119,8 +112,9 @@ class _Shelf:
             data = os.pread(fd, length, offset)
         except OSError:
             return None
-        # Each process checks each item once: the file cannot change under the build lock
-        # except by another hand, and then only the first read would be trusted blindly.
+        # Each process checks an item's digest on its first read only: an article is read
+        # some twenty times (each document that lists it, in each format), and hashing it
+        # every time would cost about what making it once does.
         if key not in self._verified:
             if len(data) != length or _checksum(data) != digest:
                 return None

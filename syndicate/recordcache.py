@@ -107,11 +107,15 @@ def load_cache(config: Config) -> CachedRecords:
     return cached
 
 
+def trusted_file(info: os.stat_result) -> bool:
+    """Whether a cache file is a regular file of this user that no one else may write."""
+    return (stat_module.S_ISREG(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & (stat_module.S_IWGRP | stat_module.S_IWOTH))
+
+
 def _load_shard(path: Path, key: bytes) -> dict[str, Entry] | None:
     try:
-        info = path.lstat()
-        if not stat_module.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or \
-                info.st_mode & (stat_module.S_IWGRP | stat_module.S_IWOTH):
+        if not trusted_file(path.lstat()):
             return None
         with path.open("rb") as handle:
             if handle.readline() != MAGIC or handle.readline().strip() != key:
