@@ -1,8 +1,8 @@
 """Render deferred artifacts over several processes.
 
 Outputs are pure functions of the frozen Site, so workers forked after the Site is built
-share it copy-on-write and receive only an index; each sends back the bytes of one artifact
-(and where its splice region lies).
+share it copy-on-write and receive only ranges of indices; they send back the bytes of each
+artifact (and where its splice region lies), a few ranges ahead of the parent at most.
 Results arrive in the order asked, so the output never depends on the number of workers.
 """
 
@@ -20,13 +20,12 @@ from typing import Any
 from . import collector
 from .model import Artifact, Framed
 from .outputs import MapAll, MapStream, map_in_order
-from .writer import RenderMany, render_in_order
+from .writer import RenderMany
 
 # Below this many artifacts a pool costs more than it saves.
 MIN_PARALLEL = 64
 # Below this many items of planning work (related stories for each article, say), likewise.
 MIN_PARALLEL_MAP = 1000
-_TASKS: list[Artifact] = []
 _WORK: Callable[[int], Any] | None = None
 
 
@@ -36,10 +35,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _render_range(bounds: tuple[int, int]) -> list[Framed]:
-    return [_TASKS[index].rendered() for index in range(*bounds)]
 
 
 def forking() -> bool:
@@ -94,13 +89,15 @@ def mapper(jobs: int) -> MapAll:
     return map_all
 
 
-def streamer(jobs: int) -> MapStream:
-    """Return a map_stream (syndicate.outputs.MapStream) over up to `jobs` processes: the
-    results arrive in order, one by one, so that the caller can put each away (on disk,
-    say) instead of holding them all."""
+def streamer(jobs: int, minimum: int | None = None) -> MapStream:
+    """Return a map_stream (syndicate.outputs.MapStream) over up to `jobs` processes (with
+    fewer than `minimum` items, default MIN_PARALLEL_MAP, in this one): the results arrive
+    in order, one by one, so that the caller can put each away (on disk, say) instead of
+    holding them all."""
 
     def map_stream(work: Callable[[int], Any], count: int) -> Iterator[Any]:
-        if jobs <= 1 or count < MIN_PARALLEL_MAP or not forking():
+        least = MIN_PARALLEL_MAP if minimum is None else minimum
+        if jobs <= 1 or count < least or not forking():
             yield from (work(index) for index in range(count))
             return
         global _WORK
@@ -143,19 +140,10 @@ def in_flight(pool: multiprocessing.pool.Pool, work_range: Callable[[tuple[int, 
 
 def renderer(jobs: int) -> RenderMany:
     """Return a function that renders artifacts with up to `jobs` processes."""
+    stream = streamer(jobs, MIN_PARALLEL)
 
     def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
-        if jobs <= 1 or len(artifacts) < MIN_PARALLEL or not forking():
-            yield from render_in_order(artifacts)
-            return
-        global _TASKS
-        _TASKS = artifacts
-        try:
-            chunk = max(1, min(64, len(artifacts) // (jobs * 8)))
-            with forked_pool(jobs) as pool:
-                results = in_flight(pool, _render_range, len(artifacts), chunk, jobs * WINDOW)
-                yield from zip(artifacts, results, strict=True)
-        finally:
-            _TASKS = []
+        results = stream(lambda index: artifacts[index].rendered(), len(artifacts))
+        yield from zip(artifacts, results, strict=True)
 
     return render
