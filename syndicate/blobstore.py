@@ -38,6 +38,8 @@ INDEX = "index"
 MAGIC = b"syndicate-blobs 1\n"
 # (data file number, offset, length, blake2b digest)
 Slot = tuple[int, int, int, bytes]
+# Data files kept before the live items of all but the largest are copied into one.
+MAX_DATA_FILES = 8
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -201,20 +203,23 @@ class _Shelf:
             self.pending = None
 
     def compact(self) -> None:
-        """Keep only the live items, and copy those of a data file that is mostly dead
-        (more than half of its bytes unused) into this build's file."""
+        """Keep only the live items, and copy into this build's file those of a data file
+        that is mostly dead (more than half of its bytes unused) and, once there are more
+        than MAX_DATA_FILES, those of every file but the largest: each build that adds a
+        story adds a small file, and a site built a thousand times must not keep a thousand."""
         self.slots = {key: slot for key, slot in self.slots.items() if key in self.live}
         live_bytes: dict[int, int] = {}
         for number, _, length, _ in self.slots.values():
             live_bytes[number] = live_bytes.get(number, 0) + length
-        for number, used in sorted(live_bytes.items()):
-            if number == self.pending:
-                continue
+        older = {number: used for number, used in live_bytes.items() if number != self.pending}
+        largest = max(older, key=lambda number: (older[number], number), default=None)
+        merge = len(older) > MAX_DATA_FILES
+        for number, used in sorted(older.items()):
             try:
                 size = self.data_file(number).stat().st_size
             except OSError:
                 size = 0
-            if used * 2 >= size:
+            if used * 2 >= size and not (merge and number != largest):
                 continue
             for key in sorted(k for k, slot in self.slots.items() if slot[0] == number):
                 data = self.stored(key)

@@ -144,6 +144,20 @@ def test_dead_items_are_copied_out_and_their_file_removed(tmp_path):
     assert again[:2] == expected(keys)[1:3]
 
 
+def test_a_build_a_story_keeps_only_a_few_data_files(tmp_path):
+    from syndicate.blobstore import MAX_DATA_FILES
+
+    keys = [f"k{n}" for n in range(30)]
+    stash_and_save(tmp_path, keys)
+    for number in range(3 * MAX_DATA_FILES):
+        keys.append(f"new{number}")
+        maker, values = stash_and_save(tmp_path, keys)
+        assert maker.made == [keys[-1]]
+        assert values == expected(keys)
+        assert len(data_files(tmp_path)) <= MAX_DATA_FILES + 1
+    assert "1.bin" in data_files(tmp_path), "the big first file is never copied"
+
+
 def test_a_folder_that_leads_outside_out_is_refused(tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
