@@ -54,14 +54,14 @@ class _Shelf:
         self.folder = folder
         self.scope = scope
         self.out_dir = out_dir
-        self.slots: dict[str, Slot] = self._load_index() if reuse else {}
-        self.loaded = len(self.slots)
         self.live: set[str] = set()
         self.pending: int | None = None  # the number of the data file this build writes
         self.pending_size = 0
         self._pending_fd: int | None = None
         self._fds: dict[int, int] = {}
         self._verified: set[str] = set()
+        self.slots: dict[str, Slot] = self._readable(self._load_index()) if reuse else {}
+        self.loaded = len(self.slots)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -84,6 +84,17 @@ class _Shelf:
             return slots
         except Exception:  # a damaged index of any kind only costs the items it named
             return {}
+
+    def _readable(self, slots: dict[str, Slot]) -> dict[str, Slot]:
+        """Drop the slots whose data file is missing, foreign or too short (another build's
+        sweep, a truncated copy): those items are made again and kept, rather than made
+        again at every read of every later build."""
+        sizes: dict[int, int] = {}
+        for number in {slot[0] for slot in slots.values()}:
+            fd = self._fd(number)
+            sizes[number] = os.fstat(fd).st_size if fd is not None else -1
+        return {key: slot for key, slot in slots.items()
+                if slot[1] + slot[2] <= sizes[slot[0]]}
 
     def data_file(self, number: int) -> Path:
         return self.folder / f"{number}.bin"

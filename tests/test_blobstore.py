@@ -158,6 +158,24 @@ def test_a_build_a_story_keeps_only_a_few_data_files(tmp_path):
     assert "1.bin" in data_files(tmp_path), "the big first file is never copied"
 
 
+def test_two_builds_at_once_each_get_the_right_bytes(tmp_path):
+    """Stashing happens before the build lock: one build's commit may sweep away the data
+    file of another still rendering. That costs the other a new make, never wrong bytes."""
+    keys = ["a", "b", "c"]
+    first, second = BlobStore(tmp_path, in_order), BlobStore(tmp_path, in_order)
+    read_first = first.stash("things", "scope 1", keys, Maker(keys))
+    second_maker = Maker(keys)
+    read_second = second.stash("things", "scope 1", keys, second_maker)
+    first.save(Writer(tmp_path))
+    assert [read_second(index) for index in range(3)] == expected(keys)
+    second.save(Writer(tmp_path))
+    assert [read_first(index) for index in range(3)] == expected(keys)
+    remade, values = stash_and_save(tmp_path, keys)
+    assert values == expected(keys)
+    assert remade.made == keys, "the swept file's items are made and kept again"
+    assert stash_and_save(tmp_path, keys)[0].made == [], "whole again after one more build"
+
+
 def test_a_folder_that_leads_outside_out_is_refused(tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
