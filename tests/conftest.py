@@ -67,3 +67,20 @@ def fixture_copy(tmp_path: Path):
         return target / "config.toml"
 
     return copy
+
+
+@pytest.fixture
+def serialised_entries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return a list that collects the id of every article whose feed entries are
+    serialised from now on (in this process)."""
+    from syndicate.outputs import feedentries
+
+    made: list[str] = []
+    serialise = feedentries.entry_fragments
+
+    def counting(item, formats):
+        made.append(item.key)
+        return serialise(item, formats)
+
+    monkeypatch.setattr(feedentries, "entry_fragments", counting)
+    return made

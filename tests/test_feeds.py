@@ -22,7 +22,7 @@ from lxml import etree
 from syndicate.build import load
 from syndicate.config import config_from_dict
 from syndicate.errors import ConfigError
-from syndicate.outputs import RenderContext, feedentries, feedxml
+from syndicate.outputs import RenderContext, feedxml
 from syndicate.outputs import feeds as feeds_output
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -344,15 +344,9 @@ def test_stylesheet_renders_conforming_html(fixture_copy):
         assert document.get("lang") == "en-GB"
 
 
-def test_each_article_is_serialised_once_however_many_feeds_list_it(fixture_copy, monkeypatch):
-    made: list[str] = []
-    serialise = feedentries.entry_fragments
-
-    def counting(item, formats):
-        made.append(item.key)
-        return serialise(item, formats)
-
-    monkeypatch.setattr(feedentries, "entry_fragments", counting)
+def test_each_article_is_serialised_once_however_many_feeds_list_it(fixture_copy,
+                                                                      serialised_entries):
+    made = serialised_entries
     loaded = load(fixture_copy("basic"), environ={})
     files = {a.path: a.content() for a in feeds_output.render(loaded.site, RenderContext())}
     listed = [entry.findtext("guid") for path, data in files.items()
