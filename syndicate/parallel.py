@@ -70,21 +70,12 @@ def _work_range(bounds: tuple[int, int]) -> list[Any]:
 
 def mapper(jobs: int) -> MapAll:
     """Return a map_all (syndicate.outputs.MapAll) over up to `jobs` processes: each worker
-    takes whole ranges of indices, so neighbours share what they touch."""
+    takes whole ranges of indices (four per worker), so neighbours share what they touch."""
 
     def map_all(work: Callable[[int], Any], count: int) -> list[Any]:
         if jobs <= 1 or count < MIN_PARALLEL_MAP or not forking():
             return map_in_order(work, count)
-        global _WORK
-        _WORK = work
-        try:
-            step = -(-count // (jobs * 4))
-            ranges = [(start, min(count, start + step)) for start in range(0, count, step)]
-            with forked_pool(jobs) as pool:
-                parts = pool.map(_work_range, ranges)
-        finally:
-            _WORK = None
-        return [result for part in parts for result in part]
+        return list(_over_workers(jobs, work, count, -(-count // (jobs * 4))))
 
     return map_all
 
@@ -100,16 +91,21 @@ def streamer(jobs: int, minimum: int | None = None) -> MapStream:
         if jobs <= 1 or count < least or not forking():
             yield from (work(index) for index in range(count))
             return
-        global _WORK
-        _WORK = work
-        try:
-            chunk = max(1, min(64, count // (jobs * 8)))
-            with forked_pool(jobs) as pool:
-                yield from in_flight(pool, _work_range, count, chunk, jobs * WINDOW)
-        finally:
-            _WORK = None
+        yield from _over_workers(jobs, work, count, max(1, min(64, count // (jobs * 8))))
 
     return map_stream
+
+
+def _over_workers(jobs: int, work: Callable[[int], Any], count: int,
+                  chunk: int) -> Iterator[Any]:
+    """Yield work(0), ..., work(count - 1) from a forked pool, `chunk` indices at a time."""
+    global _WORK
+    _WORK = work
+    try:
+        with forked_pool(jobs) as pool:
+            yield from in_flight(pool, _work_range, count, chunk, jobs * WINDOW)
+    finally:
+        _WORK = None
 
 
 # Chunks of work each worker may have done or under way before the parent takes the results.
