@@ -30,7 +30,7 @@ from pathlib import Path
 from .errors import BuildError
 from .outputs import MapStream
 from .recordcache import CACHE_DIR, trusted_file
-from .writer import Writer
+from .writer import Writer, leads_outside
 
 STORE_DIR = f"{CACHE_DIR}/blobs"
 INDEX = "index"
@@ -160,8 +160,7 @@ class _Shelf:
         if self.pending is not None:
             return os.open(self.data_file(self.pending), os.O_WRONLY | os.O_APPEND | nofollow)
         # Checked before anything is made: a folder on the way may be a link out of out/.
-        real_out = os.path.realpath(self.out_dir)
-        if not os.path.realpath(self.folder).startswith(real_out + os.sep):
+        if leads_outside(self.out_dir, self.folder):
             raise BuildError(f"{self.folder} leads outside {self.out_dir} through a symbolic link")
         self.folder.mkdir(parents=True, exist_ok=True)
         taken = set(self._numbers_on_disk())

@@ -108,6 +108,14 @@ def _spliced(target: str, hashed: str, start: int, end: int, artifact: Artifact)
     return Framed(old[:start] + region + old[end:], (start, start + len(region)))
 
 
+def leads_outside(out_dir: Path | str, path: Path | str) -> bool:
+    """Whether `path` (below out_dir, made or not) resolves outside out_dir through a
+    symbolic link on the way."""
+    real_out = os.path.realpath(out_dir)
+    real = os.path.realpath(path)
+    return real != real_out and not real.startswith(real_out + os.sep)
+
+
 @contextlib.contextmanager
 def build_lock(out_dir: Path, timeout: float) -> Iterator[None]:
     """Hold an exclusive lock on `out/` for one build.
@@ -197,6 +205,9 @@ class Writer:
     def save_bookkeeping(self, name: str, data: bytes) -> None:
         """Atomically write one of the writer's own files (a cache) below out/.syndicate-*."""
         target = self._bookkeeping(name)
+        if leads_outside(self.out_dir, target.parent):
+            raise BuildError(f"{target.parent} leads outside {self.out_dir} through a "
+                             "symbolic link")
         target.parent.mkdir(parents=True, exist_ok=True)
         self.temp_dir.mkdir(exist_ok=True)
         self._replace(target, data)
@@ -233,11 +244,9 @@ class Writer:
             linked = stat_module.S_ISLNK(os.lstat(where).st_mode)
         except FileNotFoundError:
             linked = False  # the writer makes it, as a plain folder
-        if linked:
-            real = os.path.realpath(where)
-            if real != self._real_out and not real.startswith(self._real_out + os.sep):
-                raise BuildError(f'output path "{path}" leads outside {self.out_dir} through '
-                                 "a symbolic link")
+        if linked and leads_outside(self._real_out, where):
+            raise BuildError(f'output path "{path}" leads outside {self.out_dir} through '
+                             "a symbolic link")
         self._checked_folders.add(folder)
 
     def commit(self, artifacts: Iterable[Artifact], keep: Callable[[str], bool] | None = None,

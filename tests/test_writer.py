@@ -232,3 +232,14 @@ def test_a_file_changed_behind_the_writers_back_is_rendered_whole_not_spliced(tm
     Writer(out).commit([page("v1", "[two]", renders)])
     assert target.read_bytes() == b"<head>[two]<tail v1>"
     assert renders == ["[one]", "[two]"]
+
+
+def test_bookkeeping_never_follows_a_link_out_of_out(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, out / ".syndicate-cache")
+    with pytest.raises(BuildError, match="outside"):
+        Writer(out).save_bookkeeping(".syndicate-cache/records/00.pickle", b"cache")
+    assert not list(elsewhere.iterdir())
