@@ -47,7 +47,7 @@ def _checksum(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-class _Shelf:
+class Shelf:
     """One name's items: the slots the last build left, and what this build adds."""
 
     def __init__(self, folder: Path, scope: str, reuse: bool, out_dir: Path) -> None:
@@ -60,6 +60,7 @@ class _Shelf:
         self._pending_fd: int | None = None
         self._fds: dict[int, int] = {}
         self._verified: set[str] = set()
+        self.made_folders: list[Path] = []
         self.slots: dict[str, Slot] = self._readable(self._load_index()) if reuse else {}
         self.loaded = len(self.slots)
 
@@ -162,6 +163,8 @@ class _Shelf:
         # Checked before anything is made: a folder on the way may be a link out of out/.
         if leads_outside(self.out_dir, self.folder):
             raise BuildError(f"{self.folder} leads outside {self.out_dir} through a symbolic link")
+        # Folders made here are removed again if the build fails (out/ itself, even).
+        self.made_folders = [f for f in (self.folder, *self.folder.parents) if not f.exists()]
         self.folder.mkdir(parents=True, exist_ok=True)
         taken = set(self._numbers_on_disk())
         taken.update(slot[0] for slot in self.slots.values())
@@ -211,6 +214,12 @@ class _Shelf:
         if self.pending is not None:
             self.data_file(self.pending).unlink(missing_ok=True)
             self.pending = None
+        for folder in self.made_folders:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # another build's files are in it
+                break
+        self.made_folders = []
 
     def compact(self) -> None:
         """Keep only the live items, and copy into this build's file those of a data file
@@ -266,21 +275,27 @@ class BlobStore:
         self.out_dir = out_dir
         self.map_stream = map_stream
         self.reuse = reuse
-        self.shelves: dict[str, _Shelf] = {}
+        self.shelves: dict[str, Shelf] = {}
 
     def _folder(self, name: str) -> Path:
         if not name.isidentifier():
             raise ValueError(f"a stash name must be a plain word, not {name!r}")
         return self.out_dir / STORE_DIR / name
 
-    def stash(self, name: str, scope: str, keys: Sequence[str],
-              make: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    def shelf(self, name: str, scope: str) -> Shelf:
+        """Return the name's shelf for `scope` (what the last build left, if it had the same
+        scope): for callers that have the bytes at hand rather than a `make`."""
         shelf = self.shelves.get(name)
         if shelf is None or shelf.scope != scope:
             if shelf is not None:
                 shelf.discard()
-            shelf = self.shelves[name] = _Shelf(self._folder(name), scope, self.reuse,
-                                                self.out_dir)
+            shelf = self.shelves[name] = Shelf(self._folder(name), scope, self.reuse,
+                                               self.out_dir)
+        return shelf
+
+    def stash(self, name: str, scope: str, keys: Sequence[str],
+              make: Callable[[int], bytes]) -> Callable[[int], bytes]:
+        shelf = self.shelf(name, scope)
         first: dict[str, int] = {}
         missing = [index for index, key in enumerate(keys)
                    if key not in shelf.slots and first.setdefault(key, index) == index]
@@ -306,4 +321,4 @@ class BlobStore:
             shelf.discard()
 
 
-__all__ = ["STORE_DIR", "BlobStore"]
+__all__ = ["STORE_DIR", "BlobStore", "Shelf"]

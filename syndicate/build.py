@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import collector, parallel, stamp
 from .blobstore import BlobStore
+from .bodies import BodyShelf
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
 from .inputs import Inputs, gather
@@ -80,12 +81,17 @@ def load(config_path: Path | str, *, out_dir: str | None = None,
 
 
 def load_config_records(config: Config, *, environ: Mapping[str, str] = os.environ,
-                        jobs: int = 1, use_cache: bool = False) -> Loaded:
-    """Load and check every record of a loaded config (see `load`)."""
+                        jobs: int = 1, use_cache: bool = False,
+                        store: BlobStore | None = None) -> Loaded:
+    """Load and check every record of a loaded config (see `load`). With a `store`, the
+    bodies are kept there, not in memory (syndicate.bodies)."""
     with collector.paused():
         cache = load_cache(config) if use_cache else None
-        loaded = load_records(config, cache=cache.entries if cache else None, jobs=jobs)
-        site, problems = build_site(config, loaded.articles, environ)
+        bodies = BodyShelf(store, config) if store else None
+        loaded = load_records(config, cache=cache.entries if cache else None, jobs=jobs,
+                              bodies=bodies)
+        site, problems = build_site(config, loaded.articles, environ,
+                                    read_body=bodies.read if bodies else None)
     drafts = sum(1 for a in loaded.articles if a.draft)
     return Loaded(config, site, loaded.problems + problems, loaded.files_read, drafts, loaded,
                   cache)
@@ -133,15 +139,16 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
     # The key is taken before anything is read, so that what changes during the build
     # shows as a change to the next one.
     inputs = inputs or gather(config_path, out_dir=out_dir, environ=environ)
-    loaded = load_config_records(inputs.config, environ=environ, jobs=jobs, use_cache=use_cache)
-    early = len(loaded.problems)
-    if on_loaded:
-        on_loaded(loaded)
-    if strict and strict_failures(loaded.problems):
-        raise RecordError(loaded.problems)
-    store = BlobStore(loaded.config.out_dir, parallel.streamer(jobs), reuse=use_cache)
+    store = BlobStore(inputs.config.out_dir, parallel.streamer(jobs), reuse=use_cache)
     saved = False
     try:
+        loaded = load_config_records(inputs.config, environ=environ, jobs=jobs,
+                                     use_cache=use_cache, store=store)
+        early = len(loaded.problems)
+        if on_loaded:
+            on_loaded(loaded)
+        if strict and strict_failures(loaded.problems):
+            raise RecordError(loaded.problems)
         # What was loaded lives until the build ends: the collector need not walk it again.
         with collector.frozen():
             report = _render_and_write(loaded, inputs, store, strict=strict, jobs=jobs,

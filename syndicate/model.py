@@ -45,6 +45,16 @@ class Image:
 
 
 @dataclass(frozen=True)
+class BodyRef:
+    """Where the record cache keeps an article's body (syndicate.bodies), and what pages ask
+    of every body without reading it: its length and whether it holds a picture."""
+
+    key: str
+    chars: int
+    has_image: bool
+
+
+@dataclass(frozen=True)
 class Term:
     """A section, tag or author page: its display name, URL slug and articles, newest first."""
 
@@ -81,6 +91,8 @@ class Article:
     url: str = ""
     # A digest of the record file's bytes: what incremental builds compare.
     digest: str = ""
+    # Set when the body is kept on disk (body_html is then ""): read it with Site.body.
+    body_ref: BodyRef | None = None
 
     @cached_property
     def render_key(self) -> str:
@@ -91,6 +103,14 @@ class Article:
         key = (self.id, self.digest, self.path, self.url, self.related_ids,
                tuple((i.url, i.width, i.height, i.length) for i in self.images))
         return hashlib.sha256(repr(key).encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def body_chars(self) -> int:
+        return self.body_ref.chars if self.body_ref else len(self.body_html)
+
+    @property
+    def body_has_image(self) -> bool:
+        return self.body_ref.has_image if self.body_ref else "<img" in self.body_html
 
     @property
     def lead_image(self) -> Image | None:

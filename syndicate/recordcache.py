@@ -33,7 +33,7 @@ SHARDS = 64
 # The single file that earlier versions kept: removed when the shards are written.
 OLD_CACHE_FILE = "records.pickle"
 # Bumped whenever Entry changes shape, so that an older cache is ignored, never misread.
-MAGIC = b"syndicate-records 3\n"
+MAGIC = b"syndicate-records 4\n"
 # Below this many files to parse, a pool costs more than it saves.
 MIN_PARALLEL = 400
 

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import text
@@ -24,6 +24,9 @@ from .media import MediaResolver
 from .model import Article, Author
 from .recordcache import Entry, images_unchanged, parse_many
 from .sources import find_record_files
+
+if TYPE_CHECKING:
+    from .bodies import BodyShelf
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,11 +65,12 @@ class LoadResult:
 
 
 def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
-                 jobs: int = 1) -> LoadResult:
+                 jobs: int = 1, bodies: BodyShelf | None = None) -> LoadResult:
     """Read every record file below the records folder and return articles plus problems.
 
     Files whose entry in `cache` still holds are not parsed again; the rest are parsed over
-    `jobs` processes. The result is the same either way.
+    `jobs` processes. The result is the same either way. With `bodies`, every article's
+    body is kept there rather than in memory (syndicate.bodies).
     """
     result = LoadResult()
     root = config.records_dir
@@ -80,6 +84,8 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
     misses = []
     for path, shown in files:
         entry, refreshed = _still_valid(root, path, (cache or {}).get(shown))
+        if entry is not None and bodies is not None and not bodies.holds(entry):
+            entry = None
         if entry is None:
             misses.append((path, shown))
         else:
@@ -88,8 +94,11 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
                 result.changed.add(shown)
     result.reused = len(result.entries)
     for shown, entry in parse_many(config, misses, jobs):
-        result.entries[shown] = entry
+        # Kept as each arrives: the parent never holds every body at once.
+        result.entries[shown] = bodies.keep(shown, entry) if bodies else entry
         result.changed.add(shown)
+    if bodies:
+        bodies.finish()
     for _, shown in files:
         entry = result.entries[shown]
         result.problems.extend(entry.problems)

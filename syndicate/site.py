@@ -6,8 +6,8 @@ import dataclasses
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import MappingProxyType
 from urllib.parse import quote
@@ -34,6 +34,18 @@ class Site:
     zone: ZoneInfo
     logo: Image | None = None
     favicon: Image | None = None
+    # Reads a body the record cache keeps on disk (syndicate.bodies), for articles whose
+    # body_ref is set.
+    read_body: Callable[[Article], str] | None = field(default=None, compare=False, repr=False)
+
+    def body(self, article: Article) -> str:
+        """Return the article's body HTML, read from disk when the record cache keeps it."""
+        if article.body_ref is None:
+            return article.body_html
+        if self.read_body is None:
+            raise ValueError(f"{article.source}: its body is kept on disk, but this site "
+                             "has no reader for it")
+        return self.read_body(article)
 
     @property
     def base_url(self) -> str:
@@ -68,8 +80,10 @@ def build_now(articles: Iterable[Article], zone: ZoneInfo,
 
 
 def build_site(config: Config, articles: Iterable[Article],
-               environ: Mapping[str, str] = os.environ) -> tuple[Site, list[Problem]]:
-    """Drop drafts and duplicates, fill in slugs and URLs, and index the articles."""
+               environ: Mapping[str, str] = os.environ,
+               read_body: Callable[[Article], str] | None = None) -> tuple[Site, list[Problem]]:
+    """Drop drafts and duplicates, fill in slugs and URLs, and index the articles
+    (`read_body` reads the bodies kept on disk: see Site.body)."""
     problems: list[Problem] = []
     zone = ZoneInfo(config.site.timezone)
     unique: dict[str, Article] = {}
@@ -114,6 +128,7 @@ def build_site(config: Config, articles: Iterable[Article],
         zone=zone,
         logo=_site_image(config, "logo", problems),
         favicon=_site_image(config, "favicon", problems),
+        read_body=read_body,
     )
     return site, problems
 

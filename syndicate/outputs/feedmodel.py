@@ -240,7 +240,7 @@ class ItemModels:
         summary = clean_line(article.summary) or title
         image = feed_image(article.lead_image)
         figure = lead_figure(image) if image else ""
-        body = xml_safe(article.body_html) if self.full_content else ""
+        body = xml_safe(site.body(article)) if self.full_content else ""
         content = figure + (body or f"<p>{html.escape(summary, quote=False)}</p>")
         authors = tuple(
             FeedAuthor(clean_line(a.name),

@@ -96,11 +96,11 @@ class PageMaker:
 
     def check_article(self, article: Article) -> None:
         """Report, in this process, what rendering the article's page would warn about."""
-        if len(article.body_html) > HTML_BUDGET * 0.8:
-            self.ctx.warn(article.source, f"body is {len(article.body_html):,} bytes; its page "
+        if article.body_chars > HTML_BUDGET * 0.8:
+            self.ctx.warn(article.source, f"body is {article.body_chars:,} bytes; its page "
                           f"will not stay under the AMP-lite budget of {HTML_BUDGET:,}", "body")
-        if "<img" in article.body_html:
-            prepare_body(article.body_html, str,
+        if article.body_has_image:
+            prepare_body(self.site.body(article), str,
                          lambda message: self.ctx.warn(article.source, message, "body"))
 
     # Articles -------------------------------------------------------------------------
@@ -195,7 +195,7 @@ class PageMaker:
         data = self.html(template, article.source, head=head, href=href,
                          chrome=self.chrome(href, section_term.url if section_term else "", "true"),
                          story=story, lead=lead, pictures=pictures,
-                         body=prepare_body(article.body_html, href, _ignore),
+                         body=prepare_body(site.body(article), href, _ignore),
                          related=related, latest=latest, latest_html=Markup(latest_html))
         region = latest_html.encode("utf-8")
         at = data.find(region) if region and self.splices(template) else -1
