@@ -10,6 +10,7 @@ variable, unreadable .eml or CSV, journal in use, or no connection to the server
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -84,14 +85,31 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as exc:  # the promise is no traceback, even for our own bugs
-            if os.environ.get("SYNDICATE_DEBUG"):
-                traceback.print_exc()
+        except OSError as exc:
+            if exc.errno not in _MACHINE_ERRORS:
+                raise _internal_error(exc) from None
+            # The machine's fault, not the program's: a full disk, a read-only folder.
+            where = f": {exc.filename}" if exc.filename else ""
             raise click.ClickException(
-                f"internal error: {type(exc).__name__}: {exc} (set SYNDICATE_DEBUG=1 for the "
-                "traceback, and please report it)") from None
+                f"{exc.strerror or exc}{where} (nothing is wrong with the site: fix that and "
+                "run again)") from None
+        except Exception as exc:  # the promise is no traceback, even for our own bugs
+            raise _internal_error(exc) from None
 
     return wrapper
+
+
+# Errors that say what to fix on the machine: reported as they are, not as our bug.
+_MACHINE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                   errno.EMFILE, errno.ENFILE, errno.ENOMEM}
+
+
+def _internal_error(exc: Exception) -> click.ClickException:
+    if os.environ.get("SYNDICATE_DEBUG"):
+        traceback.print_exc()
+    return click.ClickException(
+        f"internal error: {type(exc).__name__}: {exc} (set SYNDICATE_DEBUG=1 for the "
+        "traceback, and please report it)")
 
 
 @click.group(name="syndicate", context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import subprocess
 import sys
@@ -145,3 +147,23 @@ def test_source_date_epoch_is_the_only_clock(mini_site, epoch):
     config = mini_site({"articles/a.json": GOOD})
     assert load(config, environ={"SOURCE_DATE_EPOCH": epoch}).site.now.timestamp() == int(epoch)
     assert load(config, environ={}).site.now.isoformat() == "2026-03-14T08:00:00+00:00"
+
+
+def test_a_full_disk_is_reported_as_such_and_leaves_out_as_it_was(mini_site, monkeypatch):
+    config = mini_site({"articles/a.json": GOOD})
+    assert run("build", "--config", str(config), "-q").exit_code == 0
+    out = config.parent / "out"
+    before = snapshot(out)
+    from syndicate.writer import Writer
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "out/.syndicate-tmp/1.tmp")
+
+    monkeypatch.setattr(Writer, "_stage", full)
+    record = config.parent / "articles/a.json"
+    record.write_text(record.read_text().replace('"title": "', '"title": "New: '))
+    result = run("build", "--config", str(config), "-q", "--jobs", "1")
+    assert result.exit_code == 1
+    assert result.output == ("Error: No space left on device: out/.syndicate-tmp/1.tmp (nothing "
+                             "is wrong with the site: fix that and run again)\n")
+    assert snapshot(out) == before
