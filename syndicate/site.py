@@ -168,12 +168,16 @@ def _place(config: Config, articles: list[Article], problems: list[Problem]) -> 
     """Fill in slugs, output paths and URLs; resolve path collisions oldest-first."""
     base = config.site.base_url.rstrip("/")
     pattern = config.output.permalink
-    tag_slugs: dict[str, str] = {}  # A few thousand tags name hundreds of thousands of stories.
+    # A few thousand tags and a dozen sections name hundreds of thousands of stories.
+    tag_slugs: dict[str, str] = {}
+    section_slugs: dict[str, str] = {}
     wanted: dict[str, list[tuple[Article, dict[str, object]]]] = defaultdict(list)
     for article in articles:
         # slugify again: a valid record slug can still be a name Windows reserves ("con").
         slug = text.slugify(article.slug) or text.slug_or_hash(article.title, article.id)
-        section_slug = text.slugify(article.section)
+        section_slug = section_slugs.get(article.section)
+        if section_slug is None:
+            section_slug = section_slugs[article.section] = text.slugify(article.section)
         for tag in article.tags:
             if tag not in tag_slugs:
                 tag_slugs[tag] = text.slug_or_hash(tag, tag.casefold())
@@ -205,7 +209,8 @@ _URL_SAFE = re.compile(r"[A-Za-z0-9/._~-]*")
 
 def _permalink(pattern: str, article: Article, slug: str, section_slug: str) -> str:
     moment = article.published
-    id_path = "/".join(text.slug_or_hash(part, part) for part in article.id.split("/") if part)
+    id_path = ("/".join(text.slug_or_hash(part, part) for part in article.id.split("/") if part)
+               if "{id" in pattern else "")
     return pattern.format(
         section=section_slug, yyyy=f"{moment.year:04d}", mm=f"{moment.month:02d}",
         dd=f"{moment.day:02d}", slug=slug, id=id_path,
