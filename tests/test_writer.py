@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -10,7 +11,7 @@ import pytest
 
 from syndicate.errors import BuildError
 from syndicate.model import Artifact
-from syndicate.writer import MANIFEST, TEMP_DIR, Writer, build_lock, check_path
+from syndicate.writer import JOURNAL, MANIFEST, TEMP_DIR, Writer, build_lock, check_path
 
 
 def art(path: str, data: str) -> Artifact:
@@ -101,6 +102,40 @@ def test_a_corrupt_manifest_is_ignored_and_never_trusted(tmp_path):
     report = Writer(out).commit([art("a.html", "A")])
     assert report.removed == []
     assert (out / "precious.txt").read_text() == "mine"
+
+
+def test_a_build_killed_while_renaming_is_finished_by_the_next(tmp_path):
+    out = tmp_path / "out"
+    Writer(out).commit([art("a.html", "A"), art("b.html", "B")])
+    manifest = (out / MANIFEST).read_bytes()
+    # Killed after its journal and some renames, before its manifest: c.html is its own.
+    (out / JOURNAL).write_text('{"version": 1, "written": ["a.html", "c.html", "../x"]}')
+    (out / "a.html").write_text("A, half done")
+    (out / "c.html").write_text("C")
+    (out / TEMP_DIR / "3.tmp").write_text("partial")
+    assert (out / MANIFEST).read_bytes() == manifest
+    report = Writer(out).commit([art("a.html", "A")])
+    assert report.written == ["a.html"] and sorted(report.removed) == ["b.html", "c.html"]
+    assert (out / "a.html").read_text() == "A"
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, TEMP_DIR, "a.html"]
+    assert not list((out / TEMP_DIR).iterdir())
+
+
+def test_a_commit_writes_its_journal_before_renaming_and_removes_it_after(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    Writer(out).commit([art("a.html", "A")])
+    seen = []
+    rename = os.replace
+
+    def watching(source, target):
+        if str(target).endswith("b.html"):
+            seen.append(json.loads((out / JOURNAL).read_text()))
+        return rename(source, target)
+
+    monkeypatch.setattr(os, "replace", watching)
+    Writer(out).commit([art("a.html", "A"), art("b.html", "B")])
+    assert seen == [{"version": 1, "written": ["b.html"]}]
+    assert not (out / JOURNAL).exists()
 
 
 def test_an_interrupted_build_is_finished_by_the_next(tmp_path):
