@@ -8,7 +8,7 @@ parsed body in the blob store's "bodies" shelf (syndicate.blobstore: appended to
 file, committed with the build, read with one `pread`), and the article holds a `BodyRef`
 instead: the key, the length and whether it has a picture, which is all that the checks
 made on every article need. The record cache then keeps articles without their bodies, so
-its shards are a third of the size, and quicker to read.
+its shards are small and quick to read (106 MB at 100,000 articles).
 
 Nothing is trusted: a cached article whose body is not on the shelf is parsed again as the
 build loads, and a body that fails its digest when read is parsed again from its record
