@@ -18,10 +18,12 @@ for each tool measures each scenario --runs times: the median wall time and the 
 Every build runs under a small wrapper process that times its one child and reports both
 getrusage(RUSAGE_CHILDREN).ru_maxrss (the largest single process) and the peak of the summed
 RSS of the child's process tree, sampled every 0.1 s; the larger is reported, so parallel
-worker processes count in full. Results are kept per cell in bench/work/results.json, so a
-run of one tool (--tools syndicate) keeps the others' figures; an interrupted change to the
-corpus is undone from bench/work/<N>/journal.json on the next start. The Markdown report is
-printed and replaces the "## Builds (issue 8)" section of bench/RESULTS.md.
+worker processes count in full. The same sampler sums the tree's PSS (from smaps_rollup), in
+which a page the workers share with the parent counts once: what the build really holds.
+Results are kept per cell in bench/work/results.json, so a run of one tool (--tools
+syndicate) keeps the others' figures; an interrupted change to the corpus is undone from
+bench/work/<N>/journal.json on the next start. The Markdown report is printed and replaces
+the "## Builds (issue 8)" section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -66,6 +68,15 @@ WRAPPER = r"""
 import json, os, resource, subprocess, sys, threading, time
 cwd, stdout, stderr, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+def pss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 def tree_rss(root):
     children, rss = {}, {}
     for entry in os.listdir("/proc"):
@@ -77,28 +88,30 @@ def tree_rss(root):
                 continue
             children.setdefault(int(fields[1]), []).append(int(entry))
             rss[int(entry)] = int(fields[21])
-    total, stack = 0, [root]
+    total, pss, stack = 0, 0, [root]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        pss += pss_kib(pid)
         stack.extend(children.get(pid, ()))
-    return total * page_kib
-peak = 0
+    return total * page_kib, pss
+peak = pss_peak = 0
 done = threading.Event()
 with open(stdout, "wb") as out, open(stderr, "wb") as err:
     start = time.perf_counter()
     child = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
     def sample():
-        global peak
+        global peak, pss_peak
         while not done.wait(0.1):
-            peak = max(peak, tree_rss(child.pid))
+            rss, pss = tree_rss(child.pid)
+            peak, pss_peak = max(peak, rss), max(pss_peak, pss)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     code = child.wait()
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-print(json.dumps({"wall": wall, "rc": code, "tree_peak_kib": peak,
+print(json.dumps({"wall": wall, "rc": code, "tree_peak_kib": peak, "tree_pss_kib": pss_peak,
                   "maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
 """
 
@@ -302,6 +315,7 @@ def measure(tool: Tool, extra: list[str], label: str, timeout: float) -> dict:
     return {"wall": figures["wall"], "rc": figures["rc"],
             "rss_kib": max(figures["maxrss_kib"], figures["tree_peak_kib"]),
             "maxrss_kib": figures["maxrss_kib"], "tree_peak_kib": figures["tree_peak_kib"],
+            "pss_kib": figures.get("tree_pss_kib") or None,
             "load": load, "stderr": messages[-1500:]}
 
 
@@ -315,6 +329,7 @@ def summarise(runs: list[dict], date: str) -> dict:
     return {
         "median_s": statistics.median(run["wall"] for run in good) if good else None,
         "rss_kib": max(run["rss_kib"] for run in good) if good else None,
+        "pss_kib": max((run.get("pss_kib") or 0 for run in good), default=0) or None,
         "loads": [round(run["load"], 2) for run in runs],
         "walls": [None if run["wall"] is None else round(run["wall"], 3) for run in runs],
         "failed": [{"rc": run["rc"], "stderr": run["stderr"], "limit": run.get("limit")}
@@ -417,8 +432,8 @@ def seconds(cell: dict | None) -> str:
     return f"{cell['median_s']:.2f}"
 
 
-def megabytes(cell: dict | None) -> str:
-    return f"{cell['rss_kib'] / 1024:.0f}" if cell and cell["rss_kib"] else "–"
+def megabytes(cell: dict | None, figure: str = "rss_kib") -> str:
+    return f"{cell[figure] / 1024:.0f}" if cell and cell.get(figure) else "–"
 
 
 def ratio(top: dict | None, bottom: dict | None) -> str:
@@ -435,14 +450,17 @@ def report(results: dict, sizes: list[int], command: str, date: str, facts: str,
              f"Machine: {facts}; Python {versions['python']}; syndicate {versions['syndicate']}; "
              f"{versions['hugo']}; Pelican {versions['pelican']}.", "",
              "Median wall seconds over the runs and peak RSS in MB (the larger of the biggest "
-             "process and the sampled sum of the process tree). Ratios are syndicate's time "
+             "process and the sampled sum of the process tree); `PSS MB` is the peak of the "
+             "tree's summed PSS, which splits each page the forked workers share with the "
+             "parent between them: the memory the build really holds (cells measured before "
+             "it was sampled show –). Ratios are syndicate's time "
              "over the other's: below 1 means syndicate is faster. `load` is the 1-minute "
              "load average when each timed build started (2 cores, shared with other work). "
              "Hugo has no incremental mode outside `hugo server`, so its rebuilds are full "
              "builds. How the sites are made equivalent: bench/README.md.", "",
-             "| articles | scenario | syndicate s | MB | Hugo s | MB | Pelican s | MB "
+             "| articles | scenario | syndicate s | MB | PSS MB | Hugo s | MB | Pelican s | MB "
              "| syn/Hugo | syn/Pelican | load |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     rows = [("cold", "cold"), ("cold-jobs1", "cold, syndicate --jobs 1"), ("noop", "no-op"),
             ("add", "add one"), ("edit", "edit one body"), ("delete", "delete one")]
     for size in sizes:
@@ -458,6 +476,7 @@ def report(results: dict, sizes: list[int], command: str, date: str, facts: str,
             lines.append(
                 f"| {size:,} | {label} "
                 f"| {seconds(row['syndicate'])} | {megabytes(row['syndicate'])} "
+                f"| {megabytes(row['syndicate'], 'pss_kib')} "
                 f"| {seconds(row['hugo'])} | {megabytes(row['hugo'])} "
                 f"| {seconds(row['pelican'])} | {megabytes(row['pelican'])} "
                 f"| {ratio(row['syndicate'], row['hugo'])} "
