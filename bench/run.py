@@ -18,8 +18,9 @@ for each tool measures each scenario --runs times: the median wall time and the 
 Every build runs under a small wrapper process that times its one child and reports both
 getrusage(RUSAGE_CHILDREN).ru_maxrss (the largest single process) and the peak of the summed
 RSS of the child's process tree, sampled every 0.1 s; the larger is reported, so parallel
-worker processes count in full. The same sampler sums the tree's PSS (from smaps_rollup), in
-which a page the workers share with the parent counts once: what the build really holds.
+worker processes count in full. Once a second the sampler also sums the tree's PSS (from
+smaps_rollup), in which a page the workers share with the parent counts once: what the build
+really holds.
 Results are kept per cell in bench/work/results.json, so a run of one tool (--tools
 syndicate) keeps the others' figures; an interrupted change to the corpus is undone from
 bench/work/<N>/journal.json on the next start. The Markdown report is printed and replaces
@@ -65,7 +66,7 @@ EDIT_MARK = "Edited for the benchmark: one more paragraph at the end of the stor
 
 # Runs in a fresh interpreter so that RUSAGE_CHILDREN covers the one build and nothing else.
 WRAPPER = r"""
-import json, os, resource, subprocess, sys, threading, time
+import itertools, json, os, resource, subprocess, sys, threading, time
 cwd, stdout, stderr, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
 def pss_kib(pid):
@@ -77,7 +78,7 @@ def pss_kib(pid):
     except (OSError, ValueError, IndexError):
         pass
     return 0
-def tree_rss(root):
+def tree_rss(root, with_pss):
     children, rss = {}, {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -92,7 +93,7 @@ def tree_rss(root):
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
-        pss += pss_kib(pid)
+        pss += pss_kib(pid) if with_pss else 0
         stack.extend(children.get(pid, ()))
     return total * page_kib, pss
 peak = pss_peak = 0
@@ -102,8 +103,12 @@ with open(stdout, "wb") as out, open(stderr, "wb") as err:
     child = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
     def sample():
         global peak, pss_peak
-        while not done.wait(0.1):
-            rss, pss = tree_rss(child.pid)
+        # smaps_rollup walks each process's page tables: read it once a second, not ten times,
+        # or a big build's workers lose a fifth of a core to the sampler.
+        for tick in itertools.count():
+            if done.wait(0.1):
+                break
+            rss, pss = tree_rss(child.pid, tick % 10 == 0)
             peak, pss_peak = max(peak, rss), max(pss_peak, pss)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
