@@ -6,6 +6,7 @@ and duplicates (same id, same canonical URL or same normalised headline) appear 
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import re
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, repeat
 
-from . import collector, text
+from . import __version__, collector, text
 from .config import RelatedConfig
 from .identity import IdentityCache
 from .model import Article
@@ -321,6 +322,20 @@ def _index(site: Site) -> _Index:
     return _INDEXES.get(site, lambda: _build_index(site))
 
 
+def inputs_digest(site: Site) -> str:
+    """Return a digest of everything `related` reads to rank the site's own articles: the
+    package version, the [related] settings, and for each article in the site's order what
+    places it, what it shares with others and what makes it a duplicate. Two sites with the
+    same digest give each of their articles the same related stories, so a build that
+    changed no such thing (a body, a template) may keep the lists the last one made."""
+    hashed = hashlib.sha256(f"{__version__}\0{site.config.related!r}\0".encode())
+    for article in site.articles:
+        hashed.update(repr((article.id, article.published.timestamp(), article.title,
+                            article.canonical, _section_key(article), tuple(_tag_keys(article)),
+                            article.related_ids, article.draft)).encode("utf-8", "surrogatepass"))
+    return hashed.hexdigest()
+
+
 def prepare(site: Site) -> None:
     """Build the site's ranking index now: before worker processes fork, so that they share
     it instead of each building its own."""
@@ -576,4 +591,4 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
     return low, low + span
 
 
-__all__ = ["latest_in_section", "prepare", "related", "top_stories"]
+__all__ = ["inputs_digest", "latest_in_section", "prepare", "related", "top_stories"]

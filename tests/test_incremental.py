@@ -399,3 +399,50 @@ def test_the_heap_stays_frozen_until_the_outermost_block_ends():
             assert gc.get_freeze_count() > 0, "the inner block left the outer one's freeze"
         assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def test_related_lists_are_kept_until_a_story_moves_is_retagged_or_renamed(tmp_path,
+                                                                           monkeypatch):
+    from syndicate import rank
+
+    ranked: list[str] = []
+    related = rank.related
+
+    def counting(site, article, **options):
+        ranked.append(article.id)
+        return related(site, article, **options)
+
+    monkeypatch.setattr(rank, "related", counting)
+    site = Site(tmp_path / "site", random.Random(7))
+    site.settings["extra"] = '\n[output]\noutputs = ["pages"]\n'
+    site.write_config()
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert len(ranked) == len(site.files())
+
+    def change(field: str, value: object) -> list[str]:
+        path = site.files()[0]
+        data = json.loads(path.read_text())
+        data[field] = value
+        path.write_text(json.dumps(data), encoding="utf-8")
+        ranked.clear()
+        build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+        incremental = list(ranked)
+        cold = tmp_path / "cold"
+        build(site.root / "config.toml", out_dir=str(cold), environ={}, jobs=1)
+        assert_same_as_cold(out, cold, f"{field} = {value!r}")
+        shutil.rmtree(cold)
+        return incremental
+
+    assert change("body", "<p>Only the words changed.</p>") == []
+    assert change("summary", "A new summary.") == []
+    assert change("priority", 4) == []
+    for field, value in [("title", "A new headline"), ("tags", ["Ferries", "Tides"]),
+                         ("section", "Science"), ("published", "2026-03-20T10:00:00Z"),
+                         ("related", ["s3"]), ("canonical_url", "https://elsewhere.example/a")]:
+        assert len(change(field, value)) == len(site.files()), field
+    site.settings["extra"] += "\n[related]\ncount = 3\n"
+    site.write_config()
+    ranked.clear()
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert len(ranked) == len(site.files())
