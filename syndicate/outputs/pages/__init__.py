@@ -116,8 +116,8 @@ class PageMaker:
         rank.prepare(site)
         fingerprint(site.config, self.common_key)
         number = {id(article): index for index, article in enumerate(articles)}
-        related = self.related_lists(number)
-        plans = self.ctx.map_all(lambda index: self.plan(index, number, related[index]),
+        related_lists = self.related_lists(number)
+        plans = self.ctx.map_all(lambda index: self.plan(index, number, related_lists[index]),
                                  len(articles))
         pages = []
         for article, (related, latest, rest, whole) in zip(articles, plans, strict=True):
