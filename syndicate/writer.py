@@ -196,8 +196,10 @@ class Writer:
         except (OSError, ValueError, KeyError, TypeError):
             return []
 
-    def _save_manifest(self, files: dict[str, list], *, pending: bool) -> None:
-        body = json.dumps({"version": 1, "pending": pending, "files": files},
+    def _save_manifest(self, files: dict[str, list]) -> None:
+        # "pending" is read still: versions before the journal marked an interrupted
+        # commit's manifest so.
+        body = json.dumps({"version": 1, "pending": False, "files": files},
                           sort_keys=True, separators=(",", ":")).encode()
         self._replace(self.out_dir / MANIFEST, body)
 
@@ -308,8 +310,8 @@ class Writer:
             self._clear_temporary_files()
             raise
         # Everything rendered: only now does out/ change, one atomic rename per file. The
-        # pending manifest names every file this build may leave, so that a build killed
-        # from here on is finished (and its leftovers removed) by the next one.
+        # journal names every file this build may leave, so that a build killed from here
+        # on is finished (and its leftovers removed) by the next one.
         self._forget_stamp()
         self._replace(self.out_dir / JOURNAL, json.dumps(
             {"version": 1, "written": sorted(report.written)}, separators=(",", ":")).encode())
@@ -333,7 +335,7 @@ class Writer:
                 target.unlink()
                 report.removed.append(path)
                 self._prune_empty_folders(target.parent)
-        self._save_manifest(new, pending=False)
+        self._save_manifest(new)
         (self.out_dir / JOURNAL).unlink(missing_ok=True)
         self.files = new
         self._clear_temporary_files()

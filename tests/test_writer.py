@@ -141,10 +141,11 @@ def test_a_commit_writes_its_journal_before_renaming_and_removes_it_after(tmp_pa
 def test_an_interrupted_build_is_finished_by_the_next(tmp_path):
     out = tmp_path / "out"
     Writer(out).commit([art("a.html", "A"), art("b.html", "B")])
-    # Simulate a build killed mid-write: a pending manifest and a leftover temporary file.
-    writer = Writer(out)
-    files, _ = writer.read_manifest()
-    writer._save_manifest({**files, "c.html": []}, pending=True)
+    # Simulate a build killed mid-write by a version before the journal (it left the whole
+    # manifest, marked pending) and a leftover temporary file.
+    files, _ = Writer(out).read_manifest()
+    (out / MANIFEST).write_text(json.dumps(
+        {"version": 1, "pending": True, "files": {**files, "c.html": []}}))
     (out / TEMP_DIR / "7.tmp").write_text("partial")
     (out / "c.html").write_text("C")
     report = Writer(out).commit([art("a.html", "A")])
