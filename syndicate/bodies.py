@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from . import records
 from .blobstore import BlobStore, Shelf
 from .config import Config
 from .errors import BuildError
@@ -80,12 +81,10 @@ class BodyShelf:
 
     def _parse_again(self, article: Article) -> str:
         """Return the body parsed anew from the record file (its kept copy is damaged)."""
-        from .records import parse_file
-
         shown = article.source
         prefix = self.config.content.dir.rstrip("/") + "/"
         path = self.config.records_dir / Path(shown.removeprefix(prefix))
-        entry = parse_file(self.config, path, shown)
+        entry = records.parse_file(self.config, path, shown)
         if entry.article is None or entry.digest != article.digest:
             raise BuildError(f"{shown} changed while the site was building; build again")
         return entry.article.body_html

@@ -110,6 +110,7 @@ def keep_for_commit(loaded: Loaded) -> None:
     shards an incremental build writes."""
     records = loaded.records
     if records is None:
+        loaded.images = {}
         return
     shards = split_shards(records.entries)
     stale = (loaded.cache or CachedRecords()).stale_shards(shards, records.changed)
@@ -199,7 +200,7 @@ def _render_and_write(loaded: Loaded, inputs: Inputs, store: BlobStore, *, stric
                                render_many=render_many)
         save_record_cache(loaded, writer)
         store.save(writer)
-        stamp.save(writer, inputs, loaded.images if loaded.records else {},
+        stamp.save(writer, inputs, loaded.images,
                    stamp.Replay(loaded.tally, list(loaded.problems), early,
                                 len(report.written) + len(report.unchanged)))
     return report
