@@ -78,7 +78,7 @@ def pss_kib(pid):
     except (OSError, ValueError, IndexError):
         pass
     return 0
-def tree_rss(root, with_pss):
+def tree_memory(root, with_pss):
     children, rss = {}, {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -108,7 +108,7 @@ with open(stdout, "wb") as out, open(stderr, "wb") as err:
         for tick in itertools.count():
             if done.wait(0.1):
                 break
-            rss, pss = tree_rss(child.pid, tick % 10 == 0)
+            rss, pss = tree_memory(child.pid, tick % 10 == 0)
             peak, pss_peak = max(peak, rss), max(pss_peak, pss)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

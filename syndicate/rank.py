@@ -332,7 +332,7 @@ def inputs_digest(site: Site) -> str:
     for article in site.articles:
         hashed.update(repr((article.id, article.published.timestamp(), article.title,
                             article.canonical, _section_key(article), tuple(_tag_keys(article)),
-                            article.related_ids, article.draft)).encode("utf-8", "surrogatepass"))
+                            article.related_ids)).encode("utf-8", "surrogatepass"))
     return hashed.hexdigest()
 
 
