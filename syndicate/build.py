@@ -161,23 +161,23 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
     inputs = inputs or gather(config_path, out_dir=out_dir, environ=environ)
     store = BlobStore(inputs.config.out_dir, parallel.streamer(jobs), reuse=use_cache)
     saved = False
-    try:
-        loaded = load_config_records(inputs.config, environ=environ, jobs=jobs,
-                                     use_cache=use_cache, store=store)
-        early = len(loaded.problems)
-        if on_loaded:
-            on_loaded(loaded)
-        if strict and strict_failures(loaded.problems):
-            raise RecordError(loaded.problems)
-        keep_for_commit(loaded)
-        # What was loaded lives until the build ends: the collector need not walk it again.
-        with collector.frozen():
+    # What is loaded lives until the build ends: the collector need not walk it again.
+    with collector.frozen():
+        try:
+            loaded = load_config_records(inputs.config, environ=environ, jobs=jobs,
+                                         use_cache=use_cache, store=store)
+            early = len(loaded.problems)
+            if on_loaded:
+                on_loaded(loaded)
+            if strict and strict_failures(loaded.problems):
+                raise RecordError(loaded.problems)
+            keep_for_commit(loaded)
             report = _render_and_write(loaded, inputs, store, strict=strict, jobs=jobs,
                                        progress=progress, early=early)
-        saved = True
-    finally:
-        if not saved:
-            store.discard()
+            saved = True
+        finally:
+            if not saved:
+                store.discard()
     return BuildResult(loaded, report, early)
 
 
