@@ -138,6 +138,17 @@ class Framed(NamedTuple):
     region: tuple[int, int] | None = None
 
 
+class Staged(NamedTuple):
+    """Rendered bytes already written to a temporary file of the writer's (by the process
+    that rendered them, so that the bytes never travel between processes), with their
+    sha256 hex digest, their size and the splice region (see Framed)."""
+
+    temp: str
+    digest: str
+    size: int
+    region: tuple[int, int] | None = None
+
+
 @dataclass(frozen=True)
 class Splice:
     """A part of a deferred artifact that changes more often than the rest of it: an article

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import collector
-from .model import Artifact, Framed
+from .model import Artifact, Staged
 from .outputs import MapAll, MapStream, map_in_order
-from .writer import RenderMany
+from .writer import RenderMany, Stage
 
 # Below this many artifacts a pool costs more than it saves.
 MIN_PARALLEL = 64
@@ -135,11 +135,12 @@ def in_flight(pool: multiprocessing.pool.Pool, work_range: Callable[[tuple[int, 
 
 
 def renderer(jobs: int) -> RenderMany:
-    """Return a function that renders artifacts with up to `jobs` processes."""
+    """Return a function that renders and stages artifacts with up to `jobs` processes:
+    the workers write the files themselves and send back only where they are."""
     stream = streamer(jobs, MIN_PARALLEL)
 
-    def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
-        results = stream(lambda index: artifacts[index].rendered(), len(artifacts))
+    def render(artifacts: list[Artifact], stage: Stage) -> Iterator[tuple[Artifact, Staged]]:
+        results = stream(lambda index: stage(artifacts[index].rendered()), len(artifacts))
         yield from zip(artifacts, results, strict=True)
 
     return render

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import click
 
-from .model import Artifact, Framed
-from .writer import RenderMany
+from .model import Artifact, Staged
+from .writer import RenderMany, Stage
 
 
 class ProgressLine:
@@ -33,11 +33,11 @@ class ProgressLine:
 def rendering_progress(render_many: RenderMany) -> RenderMany:
     """Wrap a renderer so that it redraws a progress line as each artifact is rendered."""
 
-    def render(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
+    def render(artifacts: list[Artifact], stage: Stage) -> Iterator[tuple[Artifact, Staged]]:
         line = ProgressLine("rendering")
         step = max(1, len(artifacts) // 200)
         try:
-            for done, item in enumerate(render_many(artifacts), 1):
+            for done, item in enumerate(render_many(artifacts, stage), 1):
                 if done % step == 0 or done == len(artifacts):
                     line.show(done, len(artifacts))
                 yield item

@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 
 from .errors import BuildError
-from .model import Artifact, Framed
+from .model import Artifact, Framed, Staged
 
 MANIFEST = ".syndicate-manifest.json"
 # Written before a commit renames anything, and removed once the manifest is saved: the files
@@ -43,13 +43,17 @@ STAMP = ".syndicate-cache/stamp"
 _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
 
 
-RenderMany = Callable[[list[Artifact]], Iterable[tuple[Artifact, Framed]]]
+# What renders the deferred artifacts writes them too, with the writer's `stage`:
+# render_many(artifacts, stage) yields (artifact, stage(artifact.rendered())) for each, in
+# order, from whichever processes it uses.
+Stage = Callable[[Framed], Staged]
+RenderMany = Callable[[list[Artifact], Stage], Iterable[tuple[Artifact, Staged]]]
 
 
-def render_in_order(artifacts: list[Artifact]) -> Iterator[tuple[Artifact, Framed]]:
-    """Render deferred artifacts one after another in this process."""
+def render_in_order(artifacts: list[Artifact], stage: Stage) -> Iterator[tuple[Artifact, Staged]]:
+    """Render and stage deferred artifacts one after another in this process."""
     for artifact in artifacts:
-        yield artifact, artifact.rendered()
+        yield artifact, stage(artifact.rendered())
 
 
 @dataclass
@@ -204,9 +208,10 @@ class Writer:
         self._replace(self.out_dir / MANIFEST, body)
 
     def _stage(self, data: bytes) -> str:
-        """Write `data` to a new temporary file in out/ and return its path."""
+        """Write `data` to a new temporary file in out/ and return its path. Render workers
+        stage too (see stage), each under its own process id."""
         self._temp_count += 1
-        temp = os.path.join(self._temp, f"{self._temp_count}.tmp")
+        temp = os.path.join(self._temp, f"{os.getpid()}-{self._temp_count}.tmp")
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         try:
             os.fchmod(handle, 0o644)
@@ -216,6 +221,12 @@ class Writer:
         finally:
             os.close(handle)
         return temp
+
+    def stage(self, framed: Framed) -> Staged:
+        """Stage rendered bytes for the commit, in whichever process rendered them: the
+        writer then only decides whether to keep them and renames them into place."""
+        data = framed.data
+        return Staged(self._stage(data), digest(data), len(data), framed.region)
 
     def _replace(self, target: str | Path, data: bytes) -> None:
         os.replace(self._stage(data), target)
@@ -304,8 +315,8 @@ class Writer:
                     deferred.append(self._splicing(artifact, known) or artifact)
                 else:
                     self._put(artifact, artifact.rendered(), known, new, report)
-            for artifact, data in (render_many or render_in_order)(deferred):
-                self._put(artifact, data, old.get(artifact.path), new, report)
+            for artifact, ready in (render_many or render_in_order)(deferred, self.stage):
+                self._put_staged(artifact, ready, old.get(artifact.path), new, report)
         except BaseException:
             self._clear_temporary_files()
             raise
@@ -349,18 +360,42 @@ class Writer:
         data = framed.data
         hashed = digest(data)
         target = self._target(artifact.path)
-        spliced = []
-        if artifact.splice is not None and framed.region is not None:
-            spliced = [artifact.splice.fingerprint, *framed.region]
-        if self._unchanged(target, data, hashed, known):
-            report.unchanged.append(artifact.path)
-            stat = os.stat(target)
-            new[artifact.path] = [hashed, stat.st_size, stat.st_mtime_ns, artifact.fingerprint,
-                                  *spliced]
+        if self._unchanged(target, len(data), hashed, known, lambda: data):
+            self._keep(artifact, target, hashed, framed.region, new, report)
         else:
             self._staged.append((self._stage(data), target))
-            report.written.append(artifact.path)
-            new[artifact.path] = [hashed, len(data), 0, artifact.fingerprint, *spliced]
+            self._add(artifact, hashed, len(data), framed.region, new, report)
+
+    def _put_staged(self, artifact: Artifact, staged: Staged, known: list | None,
+                    new: dict[str, list], report: WriteReport) -> None:
+        """Like _put, for bytes a renderer staged already (dropped if the file holds them)."""
+        target = self._target(artifact.path)
+        if self._unchanged(target, staged.size, staged.digest, known,
+                           lambda: _read(staged.temp)):
+            os.unlink(staged.temp)
+            self._keep(artifact, target, staged.digest, staged.region, new, report)
+        else:
+            self._staged.append((staged.temp, target))
+            self._add(artifact, staged.digest, staged.size, staged.region, new, report)
+
+    @staticmethod
+    def _splice_entry(artifact: Artifact, region: tuple[int, int] | None) -> list:
+        if artifact.splice is not None and region is not None:
+            return [artifact.splice.fingerprint, *region]
+        return []
+
+    def _keep(self, artifact: Artifact, target: str, hashed: str,
+              region: tuple[int, int] | None, new: dict[str, list], report: WriteReport) -> None:
+        report.unchanged.append(artifact.path)
+        stat = os.stat(target)
+        new[artifact.path] = [hashed, stat.st_size, stat.st_mtime_ns, artifact.fingerprint,
+                              *self._splice_entry(artifact, region)]
+
+    def _add(self, artifact: Artifact, hashed: str, size: int, region: tuple[int, int] | None,
+             new: dict[str, list], report: WriteReport) -> None:
+        report.written.append(artifact.path)
+        new[artifact.path] = [hashed, size, 0, artifact.fingerprint,
+                              *self._splice_entry(artifact, region)]
 
     def _intact(self, path: str, known: list | None, fingerprint: str) -> bool:
         """Whether out/ still holds exactly the file last written for this fingerprint."""
@@ -391,16 +426,18 @@ class Writer:
             _spliced, self._file(artifact.path), known[0], start, end, artifact))
 
     @staticmethod
-    def _unchanged(target: str, data: bytes, hashed: str, known: list | None) -> bool:
+    def _unchanged(target: str, size: int, hashed: str, known: list | None,
+                   data: Callable[[], bytes]) -> bool:
+        """Whether the file at `target` holds the bytes `data()` (of that size and digest)."""
         try:
             stat = os.stat(target)
         except FileNotFoundError:
             return False
-        if stat.st_size != len(data):
+        if stat.st_size != size:
             return False
         if known and known[:3] == [hashed, stat.st_size, stat.st_mtime_ns]:
             return True
-        return _read(target) == data
+        return _read(target) == data()
 
     def _forget_stamp(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -273,3 +274,32 @@ def test_a_file_changed_behind_the_writers_back_is_rendered_whole_not_spliced(tm
     Writer(out).commit([page("v1", "[two]", renders)])
     assert target.read_bytes() == b"<head>[two]<tail v1>"
     assert renders == ["[one]", "[two]"]
+
+
+def test_render_workers_stage_the_files_and_a_failing_worker_leaves_out_as_it_was(
+        tmp_path, monkeypatch):
+    from syndicate.parallel import MIN_PARALLEL, renderer
+
+    out = tmp_path / "out"
+    artifacts = [Artifact(f"p/{i}.html", render=(lambda i=i: f"page {i}".encode()),
+                          fingerprint="one") for i in range(MIN_PARALLEL * 2)]
+    report = Writer(out).commit(artifacts, render_many=renderer(2))
+    assert len(report.written) == MIN_PARALLEL * 2
+    assert not list((out / TEMP_DIR).iterdir())
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    parent = os.getpid()
+    real_stage = Writer._stage
+
+    def stage_or_fail(self, data):
+        if os.getpid() != parent and data == b"page 100 v2":  # in a worker only
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_stage(self, data)
+
+    monkeypatch.setattr(Writer, "_stage", stage_or_fail)
+    changed = [Artifact(a.path, render=(lambda i=i: f"page {i} v2".encode()), fingerprint="two")
+               for i, a in enumerate(artifacts)]
+    with pytest.raises(OSError, match="No space"):
+        Writer(out).commit(changed, render_many=renderer(2))
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not list((out / TEMP_DIR).iterdir())
