@@ -306,6 +306,13 @@ class BlobStore:
         shelf.live.update(keys)
         return shelf.reader(keys, make)
 
+    def previous(self, name: str, scope: str, key: str) -> bytes | None:
+        """Return what the last build kept on the name's shelf for `scope` under a key other
+        than `key` (the first such key, if it kept several), or None."""
+        shelf = self.shelf(name, scope)
+        others = sorted(k for k in shelf.slots if k != key)
+        return shelf.stored(others[0]) if others else None
+
     def save(self, writer: Writer) -> None:
         """Write each name's index of the items this build used, then drop the rest."""
         for name, shelf in self.shelves.items():

@@ -105,10 +105,33 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
     the smaller id. Never the article itself, never a duplicate id, canonical URL or headline.
     Settings come from `[related]`. The index behind it is built once per Site.
     """
+    return _related(site, article, count)[0]
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What keeps a related list right while the site changes a little (see
+    syndicate.rankcache): the scores of the list's ranked (not pinned) stories, best first;
+    `loser`, above the score of every other story, ranked or not; and, by term of the
+    article (a term id of the index), how far away in time a story of that term must be
+    added or removed before the list may change (-1 when no story of it can matter)."""
+
+    scores: tuple[float, ...]
+    loser: float
+    radii: dict[int, float]
+
+
+def related_certified(site: Site, article: Article) -> tuple[list[Article], Certificate]:
+    """Return related(site, article) and its Certificate."""
+    return _related(site, article, None)
+
+
+def _related(site: Site, article: Article,
+             count: int | None) -> tuple[list[Article], Certificate]:
     config = site.config.related
     count = config.count if count is None else count
     if count <= 0:
-        return []
+        return [], Certificate((), 0.0, {})
     index = _index(site)
     known = index.pos_by_id.get(article.id)
     excluded = {known} if known is not None else set()
@@ -123,8 +146,9 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
             excluded.add(position)
     if len(chosen) < count:
         query = _Query(index, config, article, own, excluded, dedupe)
-        chosen += [index.articles[p] for p in query.best(count - len(chosen))]
-    return chosen
+        picks, certificate = query.best(count - len(chosen))
+        return chosen + [index.articles[p] for p in picks], certificate
+    return chosen, Certificate((), 0.0, {})
 
 
 # -- Duplicates --------------------------------------------------------------------------------
@@ -322,18 +346,45 @@ def _index(site: Site) -> _Index:
     return _INDEXES.get(site, lambda: _build_index(site))
 
 
-def inputs_digest(site: Site) -> str:
+def index_of(site: Site) -> _Index:
+    """Return the site's ranking index (for syndicate.rankcache, which keeps the lists)."""
+    return _index(site)
+
+
+def settings_digest(site: Site) -> str:
+    """Return a digest of the package version and the [related] settings."""
+    return hashlib.sha256(f"{__version__}\0{site.config.related!r}\0".encode()).hexdigest()
+
+
+def story_digests(site: Site) -> list[bytes]:
+    """Return, for each article in the site's order, a digest of what `related` reads of
+    it: what places it, what it shares with others and what makes it a duplicate."""
+    return [hashlib.blake2b(repr((
+        article.id, article.published.timestamp(), article.title, article.canonical,
+        _section_key(article), tuple(_tag_keys(article)), article.related_ids,
+    )).encode("utf-8", "surrogatepass"), digest_size=16).digest() for article in site.articles]
+
+
+def inputs_digest(site: Site, stories: list[bytes] | None = None) -> str:
     """Return a digest of everything `related` reads to rank the site's own articles: the
-    package version, the [related] settings, and for each article in the site's order what
-    places it, what it shares with others and what makes it a duplicate. Two sites with the
-    same digest give each of their articles the same related stories, so a build that
-    changed no such thing (a body, a template) may keep the lists the last one made."""
-    hashed = hashlib.sha256(f"{__version__}\0{site.config.related!r}\0".encode())
-    for article in site.articles:
-        hashed.update(repr((article.id, article.published.timestamp(), article.title,
-                            article.canonical, _section_key(article), tuple(_tag_keys(article)),
-                            article.related_ids)).encode("utf-8", "surrogatepass"))
+    settings and the story digests (`stories`, made if not given). Two sites with the same
+    digest give each of their articles the same related stories, so a build that changed
+    no such thing (a body, a template) may keep the lists the last one made."""
+    hashed = hashlib.sha256(settings_digest(site).encode())
+    hashed.update(b"".join(story_digests(site) if stories is None else stories))
     return hashed.hexdigest()
+
+
+def term_names(site: Site) -> list[str]:
+    """Return the name of each term of the site's ranking index, by term id: "t:" and the
+    tag's key, or "s:" and the section's."""
+    index = _index(site)
+    names = [""] * len(index.weight)
+    for tag, term in index.tag_term.items():
+        names[term] = "t:" + tag
+    for section, term in index.section_term.items():
+        names[term] = "s:" + section
+    return names
 
 
 def prepare(site: Site) -> None:
@@ -376,30 +427,41 @@ class _Query:
         self.excluded = excluded
         self.dedupe = dedupe
 
-    def best(self, wanted: int) -> list[int]:
-        """Return the positions of the `wanted` best distinct candidates, best first."""
-        scored, best = self.scan(wanted)
-        picks = self.pick(scored, wanted)
-        if len(best) == wanted and (len(picks) < wanted or picks[-1][0] > -best[0]):
+    def best(self, wanted: int) -> tuple[list[int], Certificate]:
+        """Return the positions of the `wanted` best distinct candidates, best first, and
+        their Certificate."""
+        scan = self.scan(wanted)
+        picks, loser = self.pick(scan.scored, wanted)
+        if len(scan.best) == wanted and (len(picks) < wanted or picks[-1][0] > -scan.best[0]):
             # Duplicates among the best let the bar rise too fast: score without it.
-            picks = self.pick(self.scan(0)[0], wanted)
-        return [position for _, position in picks]
+            scan = self.scan(0)
+            picks, loser = self.pick(scan.scored, wanted)
+        certificate = Certificate(tuple(-score for score, _ in picks),
+                                  max(loser, scan.unscored), scan.radii)
+        return [position for _, position in picks], certificate
 
-    def pick(self, scored: list[tuple[float, int]], wanted: int) -> list[tuple[float, int]]:
+    def pick(self, scored: list[tuple[float, int]],
+             wanted: int) -> tuple[list[tuple[float, int]], float]:
+        """Return the `wanted` best distinct candidates at or above the threshold, and the
+        best score of the others (0 if none)."""
         scored.sort()
         picks: list[tuple[float, int]] = []
         dedupe = self.dedupe.copy()
+        loser = 0.0
         for item in scored:
-            if len(picks) >= wanted:
+            if len(picks) >= wanted or -item[0] < self.threshold:
+                loser = max(loser, -item[0])
                 break
             if dedupe.take(self.index.dedupe_keys(item[1])):
                 picks.append(item)
-        return picks
+            else:
+                loser = max(loser, -item[0])
+        return picks, loser
 
-    def scan(self, wanted: int) -> tuple[list[tuple[float, int]], list[float]]:
+    def scan(self, wanted: int) -> _Scan:
         """Score the candidates that may rank among the `wanted` best (every candidate at or
-        above the threshold when `wanted` is 0); return them as (-score, position), and a
-        heap of the `wanted` best scores."""
+        above the threshold when `wanted` is 0), and those within MARGIN below that bar (so
+        that a list's Certificate has room for the weights to drift)."""
         index, center, own, decay = self.index, self.center, self.own, self.decay
         terms_of, key_of = index.terms_of, index.key
         weights, exp, fsum = self.weights, math.exp, math.fsum
@@ -407,23 +469,29 @@ class _Query:
         seen = set(self.excluded)
         scored: list[tuple[float, int]] = []
         best: list[float] = []
+        radii = dict.fromkeys(self.terms, -1.0)
         bar = self.threshold
+        cut = bar * _LOWER
 
         def score(position: int) -> None:
-            nonlocal bar
+            nonlocal bar, cut
             # fsum is exact, so the order of the terms cannot break a tie differently.
             shared = fsum(map(weight_of, terms_of[position], _ZEROS))
             value = shared * exp(-abs(key_of[position] - center) * decay)
-            if value < bar:
+            if value < cut:
                 return
             scored.append((-value, position))
+            if value < bar:
+                return
             if len(best) < wanted:
                 heapq.heappush(best, value)
                 if len(best) == wanted:
                     bar = best[0]
+                    cut = bar * _LOWER
             elif wanted and value > bar:
                 heapq.heapreplace(best, value)
                 bar = best[0]
+                cut = bar * _LOWER
 
         order = sorted(self.terms, key=lambda term: (-weights[term], term))
         remaining = sum(weights.values())
@@ -436,7 +504,7 @@ class _Query:
             start = 0 if self.include_newer else bisect_left(keys, center)
             end = len(keys)
             stream_bar = bar
-            reach = _reach(remaining, done, bar, decay)
+            reach = _reach(remaining, done, cut, decay)
             if reach < 0:
                 break
             # The stories within reach, or the per_term nearest if there are more. A story of
@@ -447,11 +515,14 @@ class _Query:
             if reach < inf:
                 lo = bisect_left(keys, center - reach, start, at)
                 hi = bisect_right(keys, center + reach, at, end)
-            cover = inf
+            cover, radii[term] = inf, reach
             if hi - lo > per_term + has_self:
                 lo, hi = _window(keys, center, at, has_self, lo, hi, per_term)
                 cover = min(center - keys[lo] if lo > start else inf,
                             keys[hi - 1] - center if hi < end else inf)
+                # A story added or removed farther out than the window's edges leaves the
+                # window as it is.
+                radii[term] = max(center - keys[lo], keys[hi - 1] - center)
             if hi - lo <= _FEW:
                 for position in posting[lo:hi]:
                     if position not in seen:
@@ -465,8 +536,8 @@ class _Query:
             left, right = at - 1, at + has_self
             limit_bar, limit = math.nan, 0.0
             while True:
-                if limit_bar != bar:
-                    limit_bar, limit = bar, _solo_limit(weight, bar, decay)
+                if limit_bar != cut:
+                    limit_bar, limit = cut, _solo_limit(weight, cut, decay)
                 to_left = center - keys[left] if left >= lo else inf
                 to_right = keys[right] - center if right < hi else inf
                 if to_left <= to_right:
@@ -483,7 +554,7 @@ class _Query:
                     seen.add(position)
                     score(position)
             if bar != stream_bar:
-                reach = _reach(remaining, done, bar, decay)
+                reach = _reach(remaining, done, cut, decay)
             remaining -= weight
             if reach < 0:
                 break
@@ -503,7 +574,7 @@ class _Query:
             most = weight + sum(w for w, _ in partners)
             hits: set[int] = set()
             for partner_weight, members in partners:
-                far = min(reach, _solo_limit(most, bar, decay))
+                far = min(reach, _solo_limit(most, cut, decay))
                 most -= partner_weight
                 if far < 0:
                     break
@@ -517,9 +588,25 @@ class _Query:
                 if position not in seen:
                     seen.add(position)
                     score(position)
-        return scored, best
+        # Every story not scored scores below the cut it was left out by, and cuts only rise.
+        return _Scan(scored, best, radii, cut)
 
 
+@dataclass
+class _Scan:
+    """What _Query.scan found: the scored candidates as (-score, position), a heap of the
+    `wanted` best scores, the radii of the Certificate, and a bound on every score not
+    scored."""
+
+    scored: list[tuple[float, int]]
+    best: list[float]
+    radii: dict[int, float]
+    unscored: float
+
+
+# A scan scores the candidates this far below the bar too.
+MARGIN = 1e-3
+_LOWER = 1 - MARGIN
 _ZEROS = repeat(0.0)  # The default weight of a term the story does not have.
 
 # Streams with this few stories in reach are scored whole.
@@ -591,4 +678,5 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
     return low, low + span
 
 
-__all__ = ["inputs_digest", "latest_in_section", "prepare", "related", "top_stories"]
+__all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "prepare", "related",
+           "related_certified", "settings_digest", "story_digests", "term_names", "top_stories"]

@@ -406,13 +406,13 @@ def test_related_lists_are_kept_until_a_story_moves_is_retagged_or_renamed(tmp_p
     from syndicate import rank
 
     ranked: list[str] = []
-    related = rank.related
+    related = rank.related_certified
 
-    def counting(site, article, **options):
+    def counting(site, article):
         ranked.append(article.id)
-        return related(site, article, **options)
+        return related(site, article)
 
-    monkeypatch.setattr(rank, "related", counting)
+    monkeypatch.setattr(rank, "related_certified", counting)
     site = Site(tmp_path / "site", random.Random(7))
     site.settings["extra"] = '\n[output]\noutputs = ["pages"]\n'
     site.write_config()
@@ -440,7 +440,9 @@ def test_related_lists_are_kept_until_a_story_moves_is_retagged_or_renamed(tmp_p
     for field, value in [("title", "A new headline"), ("tags", ["Ferries", "Tides"]),
                          ("section", "Science"), ("published", "2026-03-20T10:00:00Z"),
                          ("related", ["s3"]), ("canonical_url", "https://elsewhere.example/a")]:
-        assert len(change(field, value)) == len(site.files()), field
+        # The story itself is ranked again, and the stories near it (in this small site,
+        # most of them); assert_same_as_cold checks that every list is still right.
+        assert "s0" in change(field, value), field
     site.settings["extra"] += "\n[related]\ncount = 3\n"
     site.write_config()
     ranked.clear()

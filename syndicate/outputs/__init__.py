@@ -69,6 +69,16 @@ def memory_stash(name: str, scope: str, keys: Sequence[str],
     return read
 
 
+# previous(name, scope, key) returns the bytes a Stash kept for the last build under
+# another key of the same name and scope, if any: what an output may update rather than
+# make anew (syndicate.rankcache).
+Previous = Callable[[str, str, str], "bytes | None"]
+
+
+def no_previous(name: str, scope: str, key: str) -> bytes | None:
+    return None
+
+
 @dataclass
 class RenderContext:
     """What outputs share besides the Site: the template environment, a problem sink, and
@@ -81,6 +91,7 @@ class RenderContext:
     options: dict[str, object] = field(default_factory=dict)
     map_all: MapAll = map_in_order
     stash: Stash = memory_stash
+    previous: Previous = no_previous
 
     def warn(self, where: str, message: str, what: str = "") -> None:
         self.problems.append(Problem(where, what, message, "warning"))

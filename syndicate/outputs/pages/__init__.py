@@ -10,14 +10,13 @@ and `[latest]`.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Sequence
 from functools import cached_property, partial
 
 import jinja2
 from markupsafe import Markup
 
-from ... import rank
+from ... import rank, rankcache
 from ...incremental import fingerprint, keys
 from ...model import Article, Artifact, Framed, Splice, Term
 from ...site import Site
@@ -116,7 +115,7 @@ class PageMaker:
         rank.prepare(site)
         fingerprint(site.config, self.common_key)
         number = {id(article): index for index, article in enumerate(articles)}
-        related_lists = self.related_lists(number)
+        related_lists = self.related_lists()
         plans = self.ctx.map_all(lambda index: self.plan(index, number, related_lists[index]),
                                  len(articles))
         pages = []
@@ -130,29 +129,22 @@ class PageMaker:
                 splice=Splice(rest, partial(self.latest_region, article, latest_articles))))
         return pages
 
-    def related_lists(self, number: dict[int, int]) -> list[tuple[int, ...]]:
+    def related_lists(self) -> list[tuple[int, ...]]:
         """Return each article's related stories, by place in site.articles. They are kept
-        in the build's stash, all in one item, under a digest of everything ranking reads:
-        a build that moved, retagged or renamed no story (a body edit, a template change)
-        reads them back instead of ranking every story again (4 s of 100,000)."""
-        site, articles = self.site, self.site.articles
+        in the build's stash under a digest of everything ranking reads, with what tells
+        which of them a change to the site can touch (syndicate.rankcache): a build that
+        moved, retagged or renamed no story (a body edit, a template change) reads them
+        back, and one that added or changed a few ranks only the stories near those."""
+        site = self.site
+        scope = rank.settings_digest(site)
+        stories = rank.story_digests(site)
+        key = rank.inputs_digest(site, stories)
 
         def rank_all(_: int) -> bytes:
-            lists = self.ctx.map_all(
-                lambda index: [number[id(other)] for other in rank.related(site, articles[index])],
-                len(articles))
-            return (array("I", map(len, lists)).tobytes()
-                    + array("I", [place for places in lists for place in places]).tobytes())
+            return rankcache.rank_all(site, stories, self.ctx.previous("related", scope, key),
+                                      self.ctx.map_all)
 
-        data = self.ctx.stash("related", rank.inputs_digest(site), ["all"], rank_all)(0)
-        counts, places = array("I"), array("I")
-        counts.frombytes(data[:4 * len(articles)])
-        places.frombytes(data[4 * len(articles):])
-        lists, at = [], 0
-        for count in counts:
-            lists.append(tuple(places[at:at + count]))
-            at += count
-        return lists
+        return rankcache.lists(self.ctx.stash("related", scope, [key], rank_all)(0))
 
     def plan(self, index: int, number: dict[int, int],
              related_places: tuple[int, ...]) -> ArticlePlan:
