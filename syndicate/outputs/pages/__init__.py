@@ -111,9 +111,12 @@ class PageMaker:
         artifacts, and warnings, are made here."""
         site, articles = self.site, self.site.articles
         # Made here, before the workers fork, so that they share them: the ranking index,
-        # the chrome's key and the config's environment digest (which fingerprint keeps).
+        # the chrome's key, the config's environment digest (which fingerprint keeps) and
+        # every article's render key (each worker made most of them again: 2 s of CPU at
+        # 100,000 articles; this process needs them all later anyway).
         rank.prepare(site)
         fingerprint(site.config, self.common_key)
+        keys(articles)
         number = {id(article): index for index, article in enumerate(articles)}
         related_lists = self.related_lists()
         plans = self.ctx.map_all(lambda index: self.plan(index, number, related_lists[index]),
