@@ -233,9 +233,9 @@ def _drifted(old: State, site: Site, old_place: dict[str, int], invalid: set[int
     """Return the lists not yet ruled out whose drift, with this build's weights, keeps
     them (see State)."""
     index = rank.index_of(site)
-    ratio = [new / before if new != before else 1.0
+    ratio = [1.0 if new == before else new / before if before > 0 else math.nan
              for new, before in zip(index.weight, old.weights, strict=True)]
-    if any(r != r or r <= 0 for r in ratio):  # a weight was or became 0
+    if any(not r > 0 for r in ratio):  # a weight was or became 0: no ratio bounds it
         return {}
     # The terms of changed stories moved most (their counts changed); the others only by
     # the change in the number of stories, and one bound serves every story that has none

@@ -121,3 +121,18 @@ def test_a_damaged_state_is_ranked_anew(damage):
     assert rankcache.decode(previous) is None
     again = rankcache.rank_all(site, rank.story_digests(site), previous, map_in_order)
     assert again == state
+
+
+def test_a_tag_on_every_story_that_starts_to_count_ranks_everything_again():
+    # With max_tag_share 1, a tag on every story weighs ln(1) = 0; a story without it gives
+    # it a weight, which no ratio of the old weight bounds.
+    rng = random.Random(9)
+    related = RelatedConfig(max_tag_share=1.0)
+    articles = [dataclasses.replace(a, tags=(*a.tags, "Everywhere"))
+                for a in (story(rng, n) for n in range(200))]
+    site = make_site(articles, related)
+    state = rankcache.rank_all(site, rank.story_digests(site), None, map_in_order)
+    articles.append(story(rng, 200))
+    site = make_site(articles, related)
+    state = rankcache.rank_all(site, rank.story_digests(site), state, map_in_order)
+    assert rankcache.lists(state) == ranked_anew(site)
