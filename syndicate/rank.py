@@ -105,7 +105,7 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
     the smaller id. Never the article itself, never a duplicate id, canonical URL or headline.
     Settings come from `[related]`. The index behind it is built once per Site.
     """
-    return _related(site, article, count)[0]
+    return _related(site, article, count, certify=False)[0]
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,13 @@ class Certificate:
 
 
 def related_certified(site: Site, article: Article) -> tuple[list[Article], Certificate]:
-    """Return related(site, article) and its Certificate."""
-    return _related(site, article, None)
+    """Return related(site, article) and its Certificate (whose margin costs the scan
+    about 8% more work than `related` alone)."""
+    return _related(site, article, None, certify=True)
 
 
-def _related(site: Site, article: Article,
-             count: int | None) -> tuple[list[Article], Certificate]:
+def _related(site: Site, article: Article, count: int | None,
+             certify: bool) -> tuple[list[Article], Certificate]:
     config = site.config.related
     count = config.count if count is None else count
     if count <= 0:
@@ -145,7 +146,7 @@ def _related(site: Site, article: Article,
             chosen.append(index.articles[position])
             excluded.add(position)
     if len(chosen) < count:
-        query = _Query(index, config, article, own, excluded, dedupe)
+        query = _Query(index, config, article, own, excluded, dedupe, certify)
         picks, certificate = query.best(count - len(chosen))
         return chosen + [index.articles[p] for p in picks], certificate
     return chosen, Certificate((), 0.0, {})
@@ -414,7 +415,8 @@ class _Query:
     """
 
     def __init__(self, index: _Index, config: RelatedConfig, article: Article,
-                 own: int | None, excluded: set[int], dedupe: _Dedupe) -> None:
+                 own: int | None, excluded: set[int], dedupe: _Dedupe,
+                 certify: bool) -> None:
         self.index = index
         self.own = own
         self.terms = index.terms_of[own] if own is not None else index.terms_for(article)
@@ -426,6 +428,7 @@ class _Query:
         self.threshold = config.threshold
         self.excluded = excluded
         self.dedupe = dedupe
+        self.lower = 1 - MARGIN if certify else 1.0
 
     def best(self, wanted: int) -> tuple[list[int], Certificate]:
         """Return the positions of the `wanted` best distinct candidates, best first, and
@@ -460,8 +463,8 @@ class _Query:
 
     def scan(self, wanted: int) -> _Scan:
         """Score the candidates that may rank among the `wanted` best (every candidate at or
-        above the threshold when `wanted` is 0), and those within MARGIN below that bar (so
-        that a list's Certificate has room for the weights to drift)."""
+        above the threshold when `wanted` is 0), and, to certify, those within MARGIN below that
+        bar (so that a list's Certificate has room for the weights to drift)."""
         index, center, own, decay = self.index, self.center, self.own, self.decay
         terms_of, key_of = index.terms_of, index.key
         weights, exp, fsum = self.weights, math.exp, math.fsum
@@ -471,7 +474,8 @@ class _Query:
         best: list[float] = []
         radii = dict.fromkeys(self.terms, -1.0)
         bar = self.threshold
-        cut = bar * _LOWER
+        lower = self.lower
+        cut = bar * lower
 
         def score(position: int) -> None:
             nonlocal bar, cut
@@ -487,11 +491,11 @@ class _Query:
                 heapq.heappush(best, value)
                 if len(best) == wanted:
                     bar = best[0]
-                    cut = bar * _LOWER
+                    cut = bar * lower
             elif wanted and value > bar:
                 heapq.heapreplace(best, value)
                 bar = best[0]
-                cut = bar * _LOWER
+                cut = bar * lower
 
         order = sorted(self.terms, key=lambda term: (-weights[term], term))
         remaining = sum(weights.values())
@@ -606,7 +610,6 @@ class _Scan:
 
 # A scan scores the candidates this far below the bar too.
 MARGIN = 1e-3
-_LOWER = 1 - MARGIN
 _ZEROS = repeat(0.0)  # The default weight of a term the story does not have.
 
 # Streams with this few stories in reach are scored whole.
