@@ -121,6 +121,10 @@ class Certificate:
     radii: dict[int, float]
 
 
+# The certificate of a list that ranked nothing (only pinned stories, or none asked for).
+_NOTHING_RANKED = Certificate((), 0.0, {})
+
+
 def related_certified(site: Site, article: Article) -> tuple[list[Article], Certificate]:
     """Return related(site, article) and its Certificate (whose margin costs the scan
     about 8% more work than `related` alone)."""
@@ -132,7 +136,7 @@ def _related(site: Site, article: Article, count: int | None,
     config = site.config.related
     count = config.count if count is None else count
     if count <= 0:
-        return [], Certificate((), 0.0, {})
+        return [], _NOTHING_RANKED
     index = _index(site)
     known = index.pos_by_id.get(article.id)
     excluded = {known} if known is not None else set()
@@ -149,7 +153,7 @@ def _related(site: Site, article: Article, count: int | None,
         query = _Query(index, config, article, own, excluded, dedupe, certify)
         picks, certificate = query.best(count - len(chosen))
         return chosen + [index.articles[p] for p in picks], certificate
-    return chosen, Certificate((), 0.0, {})
+    return chosen, _NOTHING_RANKED
 
 
 # -- Duplicates --------------------------------------------------------------------------------

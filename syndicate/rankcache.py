@@ -85,7 +85,6 @@ class State:
         return self.story_terms[self.term_start[place]:self.term_start[place + 1]]
 
 
-_FIELDS = 18
 _ARRAY_CODES = "dddIIdIIddddd"  # times, then weights to high
 
 
@@ -295,14 +294,14 @@ def _new_state(site: Site, stories: list[bytes], names: list[str], old: State | 
     # its stories keep their order), then the fresh ones.
     radii_parts: list[Sequence[float]] = []
     list_parts: list[Sequence[int]] = []
-    needs = [array("d", [0.0]) * count for _ in range(5)]
+    spread, least, most, low, high = (array("d", [0.0]) * count for _ in range(5))
+    needs = (spread, least, most)
     lengths = array("I", [0]) * count  # of each list
     max_radius = array("d", [-1.0] * len(names))
     fresh_radii: dict[int, list[float]] = {}
     for place, (*_, by_term) in ranked.items():
         fresh_radii[place] = [by_term.get(term, -1.0) for term in index.terms_of[place]]
     runs = _runs(carried, count) if old is not None else []
-    place = 0
     if runs:
         assert old is not None
         place_of = {article.id: place for place, article in enumerate(articles)}
@@ -311,9 +310,9 @@ def _new_state(site: Site, stories: list[bytes], names: list[str], old: State | 
         old_lengths = array("I", map(sub, old.list_start[1:], old.list_start[:-1]))
         # The old bounds still bound the carried stories' radii (looser, once some are gone).
         max_radius = array("d", old.max_radius)
-        for place, (_, low, high) in carried.items():
-            needs[3][place], needs[4][place] = low, high
-        place = 0
+        for place, (_, drift_low, drift_high) in carried.items():
+            low[place], high[place] = drift_low, drift_high
+    place = 0
     for first, last, before in [*runs, (count, count, 0)]:
         for fresh in range(place, first):
             radii_parts.append(fresh_radii[fresh])
@@ -325,7 +324,7 @@ def _new_state(site: Site, stories: list[bytes], names: list[str], old: State | 
             radii_parts.append(old.radii[old.term_start[before]:old.term_start[after]])
             list_parts.append(shown[old.list_start[before]:old.list_start[after]])
             lengths[first:last] = old_lengths[before:after]
-            for made, kept in zip(needs, (old.spread, old.least, old.most), strict=False):
+            for made, kept in zip(needs, (old.spread, old.least, old.most), strict=True):
                 made[first:last] = kept[before:after]
         place = last
     for place, (places, scores, loser, _) in ranked.items():
@@ -334,9 +333,9 @@ def _new_state(site: Site, stories: list[bytes], names: list[str], old: State | 
                 max_radius[term] = radius
         made = _needs(scores, loser, config.count - (len(places) - len(scores)),
                       config.threshold)
-        for column, value in zip(needs, (*made, 1.0, 1.0), strict=True):
+        for column, value in zip(needs, made, strict=True):
             column[place] = value
-    spread, least, most, low, high = needs
+        low[place] = high[place] = 1.0  # no drift yet
     return State(
         ids=[article.id for article in articles], digests=b"".join(stories),
         times=array("d", [article.published.timestamp() for article in articles]),
