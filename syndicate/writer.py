@@ -356,7 +356,9 @@ class Writer:
 
     def _put(self, artifact: Artifact, framed: Framed, known: list | None,
              new: dict[str, list], report: WriteReport) -> None:
-        """Stage the bytes for the artifact's path unless the file there already holds them."""
+        """Stage the bytes for the artifact's path unless the file there already holds them
+        (checked before staging, unlike _put_staged: copied media files are mostly
+        unchanged, and staging each would write every picture at every build)."""
         data = framed.data
         hashed = digest(data)
         target = self._target(artifact.path)
