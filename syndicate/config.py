@@ -248,7 +248,8 @@ class FeedsConfig:
 
 @dataclass(frozen=True)
 class PagesConfig:
-    per_page: int = opt(20, "Stories per list page.", _positive)
+    per_page: int = opt(20, "Stories per archive page of a list (the first page shows the "
+                                "newest, up to twice as many).", _positive)
 
 
 @dataclass(frozen=True)

@@ -115,13 +115,14 @@ def test_a_site_stylesheet_replaces_the_default_and_is_checked(mini_site):
 
 
 def test_pagination_has_stable_urls_and_prev_next_links(mini_site):
-    config = mini_site({f"articles/{n}.json": story(n) for n in range(1, 6)},
+    config = mini_site({f"articles/{n}.json": story(n) for n in range(1, 8)},
                        OUTPUT + "\n[pages]\nper_page = 2\n")
     pages, _ = render(config)
     base = "https://mini.example.com/world/"
-    urls = [base, base + "page/2/", base + "page/3/"]
-    paths = ["world/index.html", "world/page/2/index.html", "world/page/3/index.html"]
-    assert "world/page/4/index.html" not in pages and "world/page/1/index.html" not in pages
+    # Newest first: the first page, then the archive from its newest page to page 1.
+    urls = [base, base + "page/2/", base + "page/1/"]
+    paths = ["world/index.html", "world/page/2/index.html", "world/page/1/index.html"]
+    assert "world/page/3/index.html" not in pages and "world/page/0/index.html" not in pages
     listed = []
     for number, path in enumerate(paths):
         page = parse(pages[path])
@@ -134,10 +135,33 @@ def test_pagination_has_stable_urls_and_prev_next_links(mini_site):
             shown = [urljoin(urls[number], href)
                      for href in page.xpath(f'//nav//a[@rel="{rel}"]/@href')]
             assert shown == expected
-        assert f"Page {number + 1} of 3" in page.text_content()
-        listed += page.xpath('//article[contains(@class,"card")]/h3/a/text()')
+        label = page.xpath('//nav[@class="pager"]/p/text()')
+        assert label == ([f"Page {len(paths) - number}"] if number else [])
+        listed.append(page.xpath('//article[contains(@class,"card")]/h3/a/text()'))
         assert len(page.xpath('//img[@fetchpriority="high"]')) <= 1
-    assert listed == [f"Story number {n}" for n in (5, 4, 3, 2, 1)]
+    assert listed == [[f"Story number {n}" for n in run] for run in ((7, 6, 5), (4, 3), (2, 1))]
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3])
+def test_a_new_story_changes_the_first_page_and_at_most_one_archive_page(mini_site, per_page):
+    extra = OUTPUT + f"\n[pages]\nper_page = {per_page}\n"
+    config = mini_site({"articles/1.json": story(1)}, extra)
+    before, _ = render(config)
+    for number in range(2, 12):
+        config = mini_site({f"articles/{number}.json": story(number)}, extra)
+        after, _ = render(config)
+        archive = sorted((path for path in after if path.startswith("world/page/")),
+                         key=lambda path: int(path.split("/")[-2]))
+        changed = [path for path in archive if before.get(path) != after[path]]
+        # A story never moves between archive pages: a new page appears when the first
+        # page is full, and the page that was newest then links to it as the newer one.
+        newest = [path for path in archive if path in before][-1:]
+        assert set(changed) <= {*archive[-1:], *newest}, (number, changed)
+        front = parse(after["world/index.html"])
+        shown = len(front.xpath('//article[contains(@class,"card")]'))
+        assert shown == (number if number < 2 * per_page else per_page + number % per_page)
+        assert before["world/index.html"] != after["world/index.html"]
+        before = after
 
 
 def test_body_images_get_lazy_async_loading_or_are_replaced(mini_site):

@@ -271,9 +271,8 @@ class PageMaker:
 
     def term_pages(self, term: Term) -> list[Artifact]:
         site = self.site
-        per_page = site.config.pages.per_page
-        chunks = [term.articles[i:i + per_page] for i in range(0, len(term.articles), per_page)]
-        urls = [page_url(site, term, number) for number in range(1, len(chunks) + 1)]
+        runs = archive_runs(term.articles, site.config.pages.per_page)
+        urls = [page_url(site, term, number) for number in range(len(runs))]
         template = pick(self.env, [f"list-{term.kind}-{term.slug}.html",
                                    f"list-{term.kind}.html", "list.html"])
         title = site.config.site.title
@@ -283,41 +282,65 @@ class PageMaker:
             "author": f"Stories by {term.name} for {title}.",
         }[term.kind]
         artifacts = []
-        for number, chunk in enumerate(chunks, 1):
-            path = page_path(site, term, number)
+        for number, run in enumerate(runs):
+            pager = _pager(urls, number)
             artifacts.append(Artifact(
-                path, media_type=HTML_TYPE,
-                render=partial(self.term_page_html, template, term, number, chunks, urls,
-                               description),
-                # A page shows its own URL, its neighbours' and how many pages there are:
-                # all of `urls` would make a section of n pages cost n * n to fingerprint.
+                page_path(site, term, number), media_type=HTML_TYPE,
+                render=partial(self.term_page_html, template, term, number, run, urls[number],
+                               pager, description),
+                # What a page shows: its own stories and links, never how many pages there
+                # are, so that a new story leaves every archive page as it was.
                 fingerprint=fingerprint(site.config, "list", self.common_key, term.kind,
-                                        term.slug, term.name, term.url, number, len(urls),
-                                        urls[max(0, number - 2):number + 1], keys(chunk))))
+                                        term.slug, term.name, term.url, number, urls[number],
+                                        pager, keys(run))))
         return artifacts
 
     def term_page_html(self, template: jinja2.Template, term: Term, number: int,
-                       chunks: list[tuple[Article, ...]], urls: list[str],
+                       run: Sequence[Article], url: str, pager: Pager | None,
                        description: str) -> bytes:
         site = self.site
-        chunk = chunks[number - 1]
-        pager = None
-        if len(chunks) > 1:
-            pager = Pager(number, len(chunks),
-                          newer=urls[number - 2] if number > 1 else "",
-                          older=urls[number] if number < len(chunks) else "")
         title = site.config.site.title
         page_title = f"{term.name} – {title}"
-        if number > 1:
+        if number:
             page_title = f"{term.name} – page {number} – {title}"
         listing = Listing(heading=term.name, label=KIND_LABELS[term.kind], intro="",
                           groups=(Group(_group_heading(term, number),
-                                        _cards(site, chunk, lead=number == 1)),),
+                                        _cards(site, run, lead=not number)),),
                           pager=pager)
         return self.listing_page(
-            template, path=page_path(site, term, number), url=urls[number - 1],
+            template, path=page_path(site, term, number), url=url,
             title=page_title, description=description, listing=listing, term=term,
             prev_url=pager.newer if pager else "", next_url=pager.older if pager else "")
+
+
+def archive_runs(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:
+    """Split a newest-first list into its first page and its archive pages.
+
+    Archive page n (from 1) holds the n-th run of `per_page` stories counted from the
+    oldest, so a new story never moves a story from one archive page to another (as the
+    feeds' archive pages, RFC 5005): it changes the first page alone, and every `per_page`
+    stories one page more. The first page holds the rest, the newest: from `per_page` to
+    2 * `per_page` - 1 stories (all of them when there are fewer).
+    """
+    archived = max(0, len(articles) // per_page - 1)
+    front = len(articles) - archived * per_page
+    runs: list[Sequence[Article]] = [articles[:front]]
+    runs += [articles[front + (archived - number) * per_page:
+                      front + (archived - number + 1) * per_page]
+             for number in range(1, archived + 1)]
+    return runs
+
+
+def _pager(urls: list[str], number: int) -> Pager | None:
+    """Return the links of page `number` of `urls` (0 the first page, then page 1, the
+    oldest, to the newest archive page)."""
+    archived = len(urls) - 1
+    if not archived:
+        return None
+    if not number:
+        return Pager(0, older=urls[archived])
+    return Pager(number, newer=urls[number + 1] if number < archived else urls[0],
+                 older=urls[number - 1] if number > 1 else "")
 
 
 def _ignore(message: str) -> None:
@@ -326,7 +349,7 @@ def _ignore(message: str) -> None:
 
 def _group_heading(term: Term, number: int) -> str:
     words = {"section": "Latest stories", "tag": "Stories", "author": "Stories"}[term.kind]
-    return words if number == 1 else f"{words}, page {number}"
+    return f"{words}, page {number}" if number else words
 
 
 def _cards(site: Site, articles: Sequence[Article], *, lead: bool) -> tuple[Card, ...]:
@@ -334,14 +357,15 @@ def _cards(site: Site, articles: Sequence[Article], *, lead: bool) -> tuple[Card
                  for index, article in enumerate(articles))
 
 
-def page_path(site: Site, term: Term, number: int) -> str:
-    """Return the file of page `number` of a term: `world/index.html`, `world/page/2/...`."""
+def page_path(site: Site, term: Term, number: int = 0) -> str:
+    """Return the file of a term's first page (`number` 0), `world/index.html`, or of its
+    archive page `number`, `world/page/3/index.html` (page 1 holds the oldest stories)."""
     folder = term.path.lstrip("/")
-    return folder + ("index.html" if number == 1 else f"page/{number}/index.html")
+    return folder + (f"page/{number}/index.html" if number else "index.html")
 
 
-def page_url(site: Site, term: Term, number: int) -> str:
-    return term.url if number == 1 else site.url(f"{term.path}page/{number}/")
+def page_url(site: Site, term: Term, number: int = 0) -> str:
+    return site.url(f"{term.path}page/{number}/") if number else term.url
 
 
 def render(site: Site, ctx: RenderContext) -> list[Artifact]:

@@ -139,8 +139,10 @@ class Group:
 
 @dataclass(frozen=True)
 class Pager:
+    """Links from one page of a list to the next newer and older ones: `number` 0 is the
+    list's first page, and archive pages count from the oldest (see archive_runs)."""
+
     number: int
-    count: int
     newer: str = ""
     older: str = ""
 
