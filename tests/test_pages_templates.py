@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 import lxml.html
 import pytest
 
+from syndicate import rank
 from syndicate.build import build, load
 from syndicate.errors import BuildError
 from syndicate.outputs import RenderContext
@@ -292,3 +293,26 @@ def test_the_latest_list_is_spliced_only_into_templates_that_show_it_once_as_it_
 
     env = jinja2.Environment(loader=jinja2.DictLoader({"shell": SHELL, **templates}))
     assert output_once(env, "page", "latest_html", unread=("latest",)) is splices
+
+
+def test_every_latest_list_links_its_sections_newest_from_its_own_folder(mini_site):
+    # Pages of one section share a latest list, and each renders it once per folder: the
+    # links must still be relative to each page, and the heading name its own section.
+    files = {f"articles/w{n}.json": story(n, "World", published=f"202{n % 3 + 4}-0{n}-11T08:00:00Z")
+             for n in range(1, 9)}
+    files |= {f"articles/p{n}.json": story(n + 20, "Sport", id=f"p{n}",
+                                           published=f"2026-03-0{n}T09:00:00Z")
+              for n in range(1, 5)}
+    files["articles/w9.json"] = story(9, "World", published="2026-03-09T10:00:00Z")
+    config = mini_site(files, OUTPUT)
+    pages, _ = render(config)
+    site = load(config, environ={}).site
+    folders = set()
+    for article in site.articles:
+        page = parse(pages[article.path])
+        (nav,) = page.xpath('//nav[starts-with(@aria-label, "Latest")]')
+        assert nav.get("aria-label") == f"Latest {article.section} News"
+        shown = [urljoin(article.url, href) for href in nav.xpath(".//a/@href")]
+        assert shown == [a.url for a in rank.latest_in_section(site, article)], article.id
+        folders.add(article.url.rsplit("/", 2)[0])
+    assert len(folders) > 8

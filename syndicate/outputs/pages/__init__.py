@@ -46,6 +46,9 @@ ArticlePlan = tuple[tuple[int, ...], tuple[int, ...], str, str]
 # AMP-lite point 12: the document, without images, stays under this many bytes.
 HTML_BUDGET = 100_000
 KIND_LABELS = {"section": "Section", "tag": "Topic", "author": "Author"}
+# Rendered latest lists a PageMaker keeps (see PageMaker.latest_html): a section's pages
+# come in path order, so a folder's pages follow one another.
+_LATEST_MEMO_SIZE = 1024
 
 
 class PageMaker:
@@ -62,6 +65,7 @@ class PageMaker:
         self.css = stylesheet(self.env, self._warn_site)
         self.sections = {term.slug: term for term in site.sections}
         self._splices: dict[str, bool] = {}
+        self._latest_markup: dict[tuple[str, tuple[str, ...], str], str] = {}
 
     def _warn_site(self, message: str) -> None:
         self.ctx.warn("templates", message)
@@ -172,14 +176,28 @@ class PageMaker:
         return LinkList(f"Latest {article.section} News",
                         tuple(link_card(self.site, a) for a in latest_articles))
 
-    def latest_html(self, latest: LinkList, href: Linker) -> str:
-        """Render the latest list alone, as the page shows it in `{{ latest_html }}`."""
-        return render_template(self.env.get_template("partials/related.html"),
-                               "partials/related.html", links=latest, href=href)
+    def latest_html(self, article: Article, latest_articles: list[Article],
+                    href: Linker) -> str:
+        """Render the latest list alone, as the page shows it in `{{ latest_html }}`.
+
+        Every page of a section shows the same newest stories, and the links differ only
+        with the page's folder (a day's folder under dated permalinks), so one rendering
+        serves every page of a folder: a new story re-renders a few hundred lists, not the
+        tens of thousands of pages that show it."""
+        memo = self._latest_markup
+        key = (article.section, tuple(a.id for a in latest_articles), href.folder)
+        markup = memo.get(key)
+        if markup is None:
+            if len(memo) >= _LATEST_MEMO_SIZE:
+                memo.clear()
+            markup = memo[key] = render_template(
+                self.env.get_template("partials/related.html"), "partials/related.html",
+                links=self.latest_list(article, latest_articles), href=href)
+        return markup
 
     def latest_region(self, article: Article, latest_articles: list[Article]) -> bytes:
         """The article page's splice region: its latest list (see Splice)."""
-        return self.latest_html(self.latest_list(article, latest_articles),
+        return self.latest_html(article, latest_articles,
                                 Linker(self.site, article.url)).encode("utf-8")
 
     def splices(self, template: jinja2.Template) -> bool:
@@ -200,7 +218,7 @@ class PageMaker:
         related = LinkList("Related stories",
                            tuple(link_card(site, a) for a in related_articles))
         latest = self.latest_list(article, latest_articles)
-        latest_html = self.latest_html(latest, href)
+        latest_html = self.latest_html(article, latest_articles, href)
         lead = image_view(article.lead_image, LEAD_SIZES) if article.lead_image else None
         pictures = tuple(image_view(image, LEAD_SIZES) for image in article.images[1:])
 
