@@ -316,3 +316,26 @@ def test_every_latest_list_links_its_sections_newest_from_its_own_folder(mini_si
         assert shown == [a.url for a in rank.latest_in_section(site, article)], article.id
         folders.add(article.url.rsplit("/", 2)[0])
     assert len(folders) > 8
+
+
+def test_latest_lists_stay_right_when_one_story_lives_inside_anothers_folder(mini_site):
+    # With ids as paths, "desk/late" is published inside "desk"'s folder. The older pages
+    # share one latest list: on "desk"'s page it links into its own folder, and from the
+    # pages beside it into "desk"; in either order, each page gets the markup it would get
+    # alone (a build's bytes may not depend on the order its workers render pages in).
+    ids = ["aaa", "desk", "mmm", "zzz", "desk/late", "news", "desk/late/night"]
+    files = {f"articles/{n}.json": story(n + 1, "World", id=story_id)
+             for n, story_id in enumerate(ids)}
+    config = mini_site(files, '\n[output]\noutputs = ["pages"]\npermalink = "/{id}/"\n'
+                       "\n[latest]\ncount = 3\n")
+    site = load(config, environ={}).site
+    assert site.by_id["desk/late"].url.endswith("/desk/late/")
+    for order in (site.articles, site.articles[::-1]):
+        maker = pages_output.PageMaker(site, RenderContext())
+        for article in order:
+            latest = rank.latest_in_section(site, article)
+            markup = maker.latest_region(article, latest)
+            alone = pages_output.PageMaker(site, RenderContext()).latest_region(article, latest)
+            assert markup == alone, article.id
+            shown = [urljoin(article.url, href) for href in parse(markup).xpath("//a/@href")]
+            assert shown == [a.url for a in latest], article.id

@@ -65,7 +65,8 @@ class PageMaker:
         self.css = stylesheet(self.env, self._warn_site)
         self.sections = {term.slug: term for term in site.sections}
         self._splices: dict[str, bool] = {}
-        self._latest_markup: dict[tuple[str, tuple[str, ...], str], str] = {}
+        self._latest_markup: dict[tuple[str, tuple[str, ...], str],
+                                  tuple[str, frozenset[str]]] = {}
 
     def _warn_site(self, message: str) -> None:
         self.ctx.warn("templates", message)
@@ -180,19 +181,23 @@ class PageMaker:
                     href: Linker) -> str:
         """Render the latest list alone, as the page shows it in `{{ latest_html }}`.
 
-        Every page of a section shows the same newest stories, and the links differ only
-        with the page's folder (a day's folder under dated permalinks), so one rendering
-        serves every page of a folder: a new story re-renders a few hundred lists, not the
-        tens of thousands of pages that show it."""
-        memo = self._latest_markup
-        key = (article.section, tuple(a.id for a in latest_articles), href.folder)
-        markup = memo.get(key)
-        if markup is None:
-            if len(memo) >= _LATEST_MEMO_SIZE:
-                memo.clear()
-            markup = memo[key] = render_template(
-                self.env.get_template("partials/related.html"), "partials/related.html",
-                links=self.latest_list(article, latest_articles), href=href)
+        Every page of a section shows the same newest stories, and relative links that
+        leave a page's folder read the same from every folder beside it (a day's folder,
+        under dated permalinks): one rendering serves them all, so a new story re-renders
+        a few hundred lists, not the tens of thousands of pages that show it."""
+        parent, _, name = href.folder.rpartition("/")
+        key = (article.section, tuple(a.id for a in latest_articles), parent)
+        kept = self._latest_markup.get(key)
+        if kept is not None and name not in kept[1]:
+            return kept[0]
+        links = _FolderLinks(href)
+        markup = render_template(self.env.get_template("partials/related.html"),
+                                 "partials/related.html",
+                                 links=self.latest_list(article, latest_articles), href=links)
+        if links.portable:
+            if len(self._latest_markup) >= _LATEST_MEMO_SIZE:
+                self._latest_markup.clear()
+            self._latest_markup[key] = (markup, frozenset(links.siblings))
         return markup
 
     def latest_region(self, article: Article, latest_articles: list[Article]) -> bytes:
@@ -359,6 +364,27 @@ def _pager(urls: list[str], number: int) -> Pager | None:
         return Pager(0, older=urls[archived])
     return Pager(number, newer=urls[number + 1] if number < archived else urls[0],
                  older=urls[number - 1] if number > 1 else "")
+
+
+class _FolderLinks:
+    """A Linker that notes whether its links would read the same from a folder beside the
+    page's: not if one stays inside the page's folder (no "../"), and not from a sibling
+    folder that a link enters after going up one level (`siblings`)."""
+
+    def __init__(self, href: Linker) -> None:
+        self.href = href
+        self.portable = True
+        self.siblings: set[str] = set()
+
+    def __call__(self, url: str) -> str:
+        link = self.href(url)
+        if link == url:  # Not below the site's URL: absolute, the same from everywhere.
+            return link
+        if not link.startswith("../"):
+            self.portable = False
+        elif not link.startswith("../../"):
+            self.siblings.add(link[3:].split("/", 1)[0])
+        return link
 
 
 def _ignore(message: str) -> None:
