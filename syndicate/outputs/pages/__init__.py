@@ -1,11 +1,11 @@
 """Pages: the AMP-lite HTML site (docs: /work/shared/spec/amp-lite.md).
 
 Writes `index.html` (the home page: top stories, then the newest), one `index.html` per
-article at its permalink, and for every section, tag and author `{path}index.html`, with
-later pages at `{path}page/N/index.html`. Reads `[site]`, `[content] templates`,
-`[output]` (paths, and `outputs` to see whether feeds exist), `[pages] per_page`, `[feeds]`
-(file names and which feeds are written) and, through syndicate.rank, `[top]`, `[related]`
-and `[latest]`.
+article at its permalink, and for every section, tag and author `{path}index.html` (the
+newest stories), with its archive at `{path}page/N/index.html` (page 1 the oldest).
+Reads `[site]`, `[content] templates`, `[output]` (paths, and `outputs` to see whether
+feeds exist), `[pages] per_page`, `[feeds]` (file names and which feeds are written) and,
+through syndicate.rank, `[top]`, `[related]` and `[latest]`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .markup import prepare_body, stylesheet
 from .views import (
     LEAD_SIZES,
     Card,
+    FolderLinks,
     Group,
     Linker,
     LinkList,
@@ -184,13 +185,13 @@ class PageMaker:
         Every page of a section shows the same newest stories, and relative links that
         leave a page's folder read the same from every folder beside it (a day's folder,
         under dated permalinks): one rendering serves them all, so a new story re-renders
-        a few hundred lists, not the tens of thousands of pages that show it."""
+        the list once per folder, not once for each of the thousands of pages that show it."""
         parent, _, name = href.folder.rpartition("/")
         key = (article.section, tuple(a.id for a in latest_articles), parent)
         kept = self._latest_markup.get(key)
         if kept is not None and name not in kept[1]:
             return kept[0]
-        links = _FolderLinks(href)
+        links = FolderLinks(href)
         markup = render_template(self.env.get_template("partials/related.html"),
                                  "partials/related.html",
                                  links=self.latest_list(article, latest_articles), href=links)
@@ -364,27 +365,6 @@ def _pager(urls: list[str], number: int) -> Pager | None:
         return Pager(0, older=urls[archived])
     return Pager(number, newer=urls[number + 1] if number < archived else urls[0],
                  older=urls[number - 1] if number > 1 else "")
-
-
-class _FolderLinks:
-    """A Linker that notes whether its links would read the same from a folder beside the
-    page's: not if one stays inside the page's folder (no "../"), and not from a sibling
-    folder that a link enters after going up one level (`siblings`)."""
-
-    def __init__(self, href: Linker) -> None:
-        self.href = href
-        self.portable = True
-        self.siblings: set[str] = set()
-
-    def __call__(self, url: str) -> str:
-        link = self.href(url)
-        if link == url:  # Not below the site's URL: absolute, the same from everywhere.
-            return link
-        if not link.startswith("../"):
-            self.portable = False
-        elif not link.startswith("../../"):
-            self.siblings.add(link[3:].split("/", 1)[0])
-        return link
 
 
 def _ignore(message: str) -> None:

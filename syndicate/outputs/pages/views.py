@@ -41,6 +41,27 @@ class Linker:
         return _relative(target, self.folder)
 
 
+class FolderLinks:
+    """A Linker that notes whether its links would read the same from a folder beside the
+    page's: not if one stays inside the page's folder (no "../"), and not from a sibling
+    folder that a link enters after going up one level (`siblings`)."""
+
+    def __init__(self, href: Linker) -> None:
+        self.href = href
+        self.portable = True
+        self.siblings: set[str] = set()
+
+    def __call__(self, url: str) -> str:
+        link = self.href(url)
+        if link == url:  # Not below the site's URL: absolute, the same from everywhere.
+            return link
+        if not link.startswith("../"):
+            self.portable = False
+        elif not link.startswith("../../"):
+            self.siblings.add(link[3:].split("/", 1)[0])
+        return link
+
+
 @lru_cache(maxsize=4096)
 def _relative(target: str, folder: str) -> str:
     """Return the site path `target` relative to the page folder `folder` (both below the
