@@ -20,7 +20,8 @@ getrusage(RUSAGE_CHILDREN).ru_maxrss (the largest single process) and the peak o
 RSS of the child's process tree, sampled every 0.1 s; the larger is reported, so parallel
 worker processes count in full. Once a second the sampler also sums the tree's PSS (from
 smaps_rollup), in which a page the workers share with the parent counts once: what the build
-really holds.
+really holds; and getrusage gives the tree's CPU seconds (user and system), which a busy disk
+moves less than the wall clock.
 Results are kept per cell in bench/work/results.json, so a run of one tool (--tools
 syndicate) keeps the others' figures; an interrupted change to the corpus is undone from
 bench/work/<N>/journal.json on the next start. The Markdown report is printed and replaces
@@ -116,8 +117,9 @@ with open(stdout, "wb") as out, open(stderr, "wb") as err:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "rc": code, "tree_peak_kib": peak, "tree_pss_kib": pss_peak,
-                  "maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+                  "maxrss_kib": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}))
 """
 
 
@@ -320,7 +322,7 @@ def measure(tool: Tool, extra: list[str], label: str, timeout: float) -> dict:
     return {"wall": figures["wall"], "rc": figures["rc"],
             "rss_kib": max(figures["maxrss_kib"], figures["tree_peak_kib"]),
             "maxrss_kib": figures["maxrss_kib"], "tree_peak_kib": figures["tree_peak_kib"],
-            "pss_kib": figures.get("tree_pss_kib") or None,
+            "pss_kib": figures.get("tree_pss_kib") or None, "cpu": figures.get("cpu"),
             "load": load, "stderr": messages[-1500:]}
 
 
@@ -335,6 +337,8 @@ def summarise(runs: list[dict], date: str) -> dict:
         "median_s": statistics.median(run["wall"] for run in good) if good else None,
         "rss_kib": max(run["rss_kib"] for run in good) if good else None,
         "pss_kib": max((run.get("pss_kib") or 0 for run in good), default=0) or None,
+        "cpu_s": (statistics.median(run["cpu"] for run in good)
+                  if good and all(run.get("cpu") is not None for run in good) else None),
         "loads": [round(run["load"], 2) for run in runs],
         "walls": [None if run["wall"] is None else round(run["wall"], 3) for run in runs],
         "failed": [{"rc": run["rc"], "stderr": run["stderr"], "limit": run.get("limit")}
@@ -437,6 +441,10 @@ def seconds(cell: dict | None) -> str:
     return f"{cell['median_s']:.2f}"
 
 
+def cpu_seconds(cell: dict | None) -> str:
+    return f"{cell['cpu_s']:.2f}" if cell and cell.get("cpu_s") is not None else "–"
+
+
 def megabytes(cell: dict | None, figure: str = "rss_kib") -> str:
     return f"{cell[figure] / 1024:.0f}" if cell and cell.get(figure) else "–"
 
@@ -454,18 +462,21 @@ def report(results: dict, sizes: list[int], command: str, date: str, facts: str,
              f"Run {date}. Command: `{command}`", "",
              f"Machine: {facts}; Python {versions['python']}; syndicate {versions['syndicate']}; "
              f"{versions['hugo']}; Pelican {versions['pelican']}.", "",
-             "Median wall seconds over the runs and peak RSS in MB (the larger of the biggest "
+             "Median wall seconds over the runs; `CPU s`, the median of the user and system "
+             "seconds of the build's whole process tree (steadier than the wall clock when "
+             "the disk is busy: a change to the code shows there first); peak RSS in MB (the "
+             "larger of the biggest "
              "process and the sampled sum of the process tree); `PSS MB` is the peak of the "
              "tree's summed PSS, which splits each page the forked workers share with the "
              "parent between them: the memory the build really holds (cells measured before "
-             "it was sampled show –). Ratios are syndicate's time "
+             "the runner recorded a figure show – for it). Ratios are syndicate's time "
              "over the other's: below 1 means syndicate is faster. `load` is the 1-minute "
              "load average when each timed build started (2 cores, shared with other work). "
              "Hugo has no incremental mode outside `hugo server`, so its rebuilds are full "
              "builds. How the sites are made equivalent: bench/README.md.", "",
-             "| articles | scenario | syndicate s | MB | PSS MB | Hugo s | MB | Pelican s | MB "
-             "| syn/Hugo | syn/Pelican | load |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| articles | scenario | syndicate s | CPU s | MB | PSS MB | Hugo s | MB "
+             "| Pelican s | MB | syn/Hugo | syn/Pelican | load |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     rows = [("cold", "cold"), ("cold-jobs1", "cold, syndicate --jobs 1"), ("noop", "no-op"),
             ("add", "add one"), ("edit", "edit one body"), ("delete", "delete one")]
     for size in sizes:
@@ -480,7 +491,8 @@ def report(results: dict, sizes: list[int], command: str, date: str, facts: str,
             load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "–"
             lines.append(
                 f"| {size:,} | {label} "
-                f"| {seconds(row['syndicate'])} | {megabytes(row['syndicate'])} "
+                f"| {seconds(row['syndicate'])} | {cpu_seconds(row['syndicate'])} "
+                f"| {megabytes(row['syndicate'])} "
                 f"| {megabytes(row['syndicate'], 'pss_kib')} "
                 f"| {seconds(row['hugo'])} | {megabytes(row['hugo'])} "
                 f"| {seconds(row['pelican'])} | {megabytes(row['pelican'])} "
