@@ -126,3 +126,23 @@ def test_rfc3339_round_trips(moment):
 def test_date_parser_never_raises_anything_but_value_error(value):
     with contextlib.suppress(ValueError):
         parse_datetime(value, UTC)
+
+
+@given(st.integers(min_value=0, max_value=300), st.integers(min_value=1, max_value=25),
+       st.integers(min_value=1, max_value=60))
+def test_archive_pages_keep_their_stories_as_new_ones_arrive(count, per_page, added):
+    from syndicate.outputs.pages import archive_runs
+
+    stories = list(range(count + added))  # oldest first; pages list them newest first
+    before = archive_runs(stories[:count][::-1], per_page)
+    after = archive_runs(stories[::-1], per_page)
+    for runs, total in ((before, count), (after, count + added)):
+        # Every story once; the first page holds per_page to 2 * per_page - 1 (all when
+        # there are fewer), every archive page exactly per_page, page 1 the oldest.
+        newest_first = [runs[0], *runs[:0:-1]]  # the first page, then page n down to 1
+        assert [s for run in newest_first for s in run] == list(range(total))[::-1]
+        assert len(runs[0]) == total if total < 2 * per_page else \
+            per_page <= len(runs[0]) < 2 * per_page
+        assert all(len(run) == per_page for run in runs[1:])
+    # Archive page n (runs[n]) holds the same stories before and after.
+    assert all(list(after[n]) == list(before[n]) for n in range(1, len(before)))
