@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,6 +129,25 @@ class Article:
         if len(names) < 2:
             return "".join(names)
         return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def replace_article(article: Article, **changes: object) -> Article:
+    """Return `dataclasses.replace(article, **changes)`, without its cached render key.
+
+    Placing 100,000 stories replaces each once per build; `dataclasses.replace` runs
+    `__init__` over every field by keyword (4.7 us a story here), a copy of the instance's
+    fields 0.7 us. Article checks nothing in `__init__`, so the two give equal articles."""
+    if not _ARTICLE_FIELDS.issuperset(changes):
+        raise TypeError(f"Article has no field {sorted(set(changes) - _ARTICLE_FIELDS)}")
+    fields = article.__dict__.copy()
+    fields.pop("render_key", None)  # Derived from fields that may change.
+    fields.update(changes)
+    placed = object.__new__(Article)
+    object.__setattr__(placed, "__dict__", fields)
+    return placed
+
+
+_ARTICLE_FIELDS = frozenset(field.name for field in dataclasses.fields(Article))
 
 
 class Framed(NamedTuple):

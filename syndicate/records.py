@@ -6,7 +6,6 @@ rather than stopping the build. Nothing here trusts what a record says.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ from . import text
 from .config import Config, utf8_error
 from .errors import ConfigError, Problem
 from .media import MediaResolver
-from .model import Article, Author
+from .model import Article, Author, replace_article
 from .recordcache import Entry, images_unchanged, parse_many
 from .sources import scan_record_files
 
@@ -156,7 +155,7 @@ def parse_file(config: Config, path: Path, shown: str) -> Entry:
                                      markdown=path.suffix == ".md")
         problems.extend(more)
         if article is not None:
-            article = dataclasses.replace(article, digest=digest)
+            article = replace_article(article, digest=digest)
     # Every image path the record named, found or not: creating a missing one changes the
     # record's warnings and pictures just as editing a found one does.
     return Entry(size, mtime_ns, digest, article, problems, sorted(media.probed.items()),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections import Counter, defaultdict
@@ -17,7 +16,7 @@ from . import text
 from .config import Config
 from .errors import Problem
 from .media import MediaResolver, image_size
-from .model import Article, Image, Term
+from .model import Article, Image, Term, replace_article
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def build_site(config: Config, articles: Iterable[Article],
                 problems.append(Problem(article.source, "related", f'"{related_id}" {why}; '
                                         "ignored", "warning"))
         if len(kept) != len(article.related_ids):
-            article = dataclasses.replace(article, related_ids=tuple(kept))
+            article = replace_article(article, related_ids=tuple(kept))
         checked.append(article)
     checked.sort(key=newest_first)
     by_id = {a.id: a for a in checked}
@@ -198,7 +197,7 @@ def _place(config: Config, articles: list[Article], problems: list[Problem]) -> 
                 problems.append(Problem(article.source, "slug", f'"{path}" is also the URL of '
                                         f"{group[0][0].source}; using {final}", "warning"))
             url_path = final if _URL_SAFE.fullmatch(final) else quote(final, safe="/-._~")
-            placed.append(dataclasses.replace(
+            placed.append(replace_article(
                 article, **fields, path=final.lstrip("/") + "index.html", url=base + url_path))
     return placed
 

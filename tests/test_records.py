@@ -271,3 +271,21 @@ def test_bad_dates_are_errors(mini_site, value):
     assert loaded.site.articles == ()
     (problem,) = loaded.problems
     assert problem.field == "published" and problem.severity == "error"
+
+
+def test_replace_article_is_dataclasses_replace_without_the_cached_render_key():
+    import dataclasses
+
+    from conftest import ROOT
+
+    from syndicate.build import load
+    from syndicate.model import replace_article
+
+    site = load(ROOT / "config.toml", environ={}).site
+    article = site.articles[0]
+    key = article.render_key  # cached in the instance, and derived from `url`
+    moved = replace_article(article, url=article.url + "moved/", slug="moved")
+    assert moved == dataclasses.replace(article, url=article.url + "moved/", slug="moved")
+    assert moved.render_key != key and article.render_key == key
+    with pytest.raises(TypeError):
+        replace_article(article, no_such_field=1)
