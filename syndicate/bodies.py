@@ -24,7 +24,7 @@ from . import records
 from .blobstore import BlobStore, Shelf
 from .config import Config
 from .errors import BuildError
-from .model import Article, BodyRef
+from .model import Article, BodyRef, replace_article
 from .recordcache import Entry, cache_key
 
 SHELF = "bodies"
@@ -62,7 +62,7 @@ class BodyShelf:
         self.shelf.add([(key, body.encode("utf-8", "surrogatepass"))])
         self.shelf.live.add(key)
         ref = BodyRef(key, len(body), "<img" in body)
-        return dataclasses.replace(entry, article=dataclasses.replace(
+        return dataclasses.replace(entry, article=replace_article(
             article, body_html="", body_ref=ref))
 
     def finish(self) -> None:

@@ -147,7 +147,7 @@ def replace_article(article: Article, **changes: object) -> Article:
     return placed
 
 
-_ARTICLE_FIELDS = frozenset(field.name for field in dataclasses.fields(Article))
+_ARTICLE_FIELDS = frozenset(each.name for each in dataclasses.fields(Article))
 
 
 class Framed(NamedTuple):
