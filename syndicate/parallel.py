@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import gc
 import itertools
 import multiprocessing
 import multiprocessing.pool
@@ -54,13 +55,20 @@ def forked_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool]:
     error terminates them.
     """
     with collector.frozen():
-        pool = multiprocessing.get_context("fork").Pool(jobs)
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker)
         try:
             yield pool
             pool.close()
             pool.join()
         finally:
             pool.terminate()
+
+
+def _start_worker() -> None:
+    # The parent may have paused its collector (syndicate.collector) while it forked: what
+    # it makes lives until the build ends, but a worker's objects (one page's rendering, say)
+    # are garbage soon after, some of it in cycles.
+    gc.enable()
 
 
 def _work_range(bounds: tuple[int, int]) -> list[Any]:
