@@ -346,6 +346,20 @@ def test_a_stream_over_processes_keeps_the_order_and_the_results():
     assert list(parallel.streamer(2)(work, 3000)) == [(index, True) for index in range(3000)]
 
 
+def test_workers_collect_their_garbage_while_the_parent_has_paused_its_collector():
+    import gc
+
+    from syndicate import collector, parallel
+
+    def work(index: int) -> bool:
+        return gc.isenabled()
+
+    with collector.frozen(), collector.paused():
+        assert not gc.isenabled()
+        enabled = list(parallel.streamer(2)(work, 2000))
+    assert all(enabled) and len(enabled) == 2000
+
+
 def test_no_more_than_a_window_of_chunks_is_out_before_the_parent_takes_them():
     from syndicate import parallel
 
