@@ -63,6 +63,9 @@ def iso(moment: datetime) -> str:
 
 # A story is listed on many pages: its card is made once per site.
 _CARDS: IdentityCache[dict[str, StoryCard]] = IdentityCache()
+# A dozen sections and a few thousand tags and authors name every story: each card shares
+# their links rather than holding copies (a third of a card's memory, in every render worker).
+_TERM_LINKS: IdentityCache[dict[tuple[str, str, str], Link]] = IdentityCache()
 
 
 def story_card(site: Site, article: Article) -> StoryCard:
@@ -76,23 +79,33 @@ def story_card(site: Site, article: Article) -> StoryCard:
 
 def make_story_card(site: Site, article: Article) -> StoryCard:
     """Return the facts a page or the digest shows about `article`."""
-    config = site.config
+    links = _TERM_LINKS.get(site, dict)
+
+    def term_link(kind: str, name: str, slug: str) -> Link:
+        link = links.get((kind, name, slug))
+        if link is None:
+            link = links[kind, name, slug] = Link(name, site.url(term_path(site.config, kind,
+                                                                           slug)))
+        return link
+
+    published_iso, published_text = iso(article.published), dateline(article.published)
+    # Most stories were never updated: their card holds each date's text once.
+    unchanged = (article.updated == article.published
+                 and article.updated.tzinfo is article.published.tzinfo)
     return StoryCard(
         article=article,
         title=article.title,
         url=article.url,
         summary=article.summary,
-        section=Link(article.section, site.url(term_path(config, "section",
-                                                         article.section_slug))),
-        authors=tuple(Link(a.name, site.url(term_path(config, "author", a.slug)))
-                      for a in article.authors),
+        section=term_link("section", article.section, article.section_slug),
+        authors=tuple(term_link("author", a.name, a.slug) for a in article.authors),
         byline=article.byline,
-        tags=tuple(Link(name, site.url(term_path(config, "tag", slug)))
+        tags=tuple(term_link("tag", name, slug)
                    for name, slug in zip(article.tags, article.tag_slugs, strict=True)),
-        published_iso=iso(article.published),
-        published_text=dateline(article.published),
-        updated_iso=iso(article.updated),
-        updated_text=dateline(article.updated),
+        published_iso=published_iso,
+        published_text=published_text,
+        updated_iso=published_iso if unchanged else iso(article.updated),
+        updated_text=published_text if unchanged else dateline(article.updated),
         was_updated=article.updated > article.published,
         image=article.lead_image,
     )

@@ -457,3 +457,24 @@ def test_pagination_of_the_example_site(built):
     assert (folder / "index.html").is_file()
     assert all((folder / f"page/{n}/index.html").is_file() for n in range(1, archived + 1))
     assert not (folder / f"page/{archived + 1}").exists()
+
+
+def test_story_cards_share_their_term_links_and_unchanged_dates(site):
+    """Every render worker keeps a card for each story it lists: the cards of one tag's
+    stories hold one link to that tag, not a copy each, and a story never updated holds its
+    date's text once."""
+    from syndicate.stories import Link, story_card
+
+    by_tag: dict[str, list[Link]] = {}
+    for article in site.articles:
+        card = story_card(site, article)
+        assert card.section.url == site.url(f"/{article.section_slug}/")
+        for link in card.tags:
+            by_tag.setdefault(link.url, []).append(link)
+        if article.updated == article.published:
+            assert card.updated_iso is card.published_iso
+            assert card.updated_text is card.published_text
+    shared = [links for links in by_tag.values() if len(links) > 1]
+    assert shared
+    for links in shared:
+        assert all(link is links[0] for link in links)
