@@ -15,6 +15,7 @@ import itertools
 import multiprocessing
 import multiprocessing.pool
 import os
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -69,6 +70,10 @@ def _start_worker() -> None:
     # it makes lives until the build ends, but a worker's objects (one page's rendering, say)
     # are garbage soon after, some of it in cycles.
     gc.enable()
+    # Pool.terminate() ends workers with SIGTERM. A handler inherited from the parent (the
+    # preview server's, or an embedding application's) could keep one alive, waiting on the
+    # task queue's lock, and the build that failed would never return.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _work_range(bounds: tuple[int, int]) -> list[Any]:

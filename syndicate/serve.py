@@ -356,8 +356,9 @@ def serve(config_path: Path | str, *, host: str = "127.0.0.1", port: int = 8000,
     """Build and serve the site until Ctrl-C (or SIGTERM); rebuild on every change."""
     preview = Preview(config_path, log=log, quiet=quiet, verbose=verbose)
     in_main_thread = threading.current_thread() is threading.main_thread()
-    if in_main_thread:
-        signal.signal(signal.SIGTERM, _interrupt)
+    # Restored on the way out: the caller's process (a test run, an application that embeds
+    # syndicate) keeps its own handling of SIGTERM once serving ends.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         url = preview.start(host, port)
         log(f"syndicate: serving {preview.out_dir} at {url} (Ctrl-C stops)", "info")
@@ -370,6 +371,8 @@ def serve(config_path: Path | str, *, host: str = "127.0.0.1", port: int = 8000,
             preview.stop()
         except KeyboardInterrupt:  # a second Ctrl-C while stopping: stop harder
             os._exit(1)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     log("syndicate: stopped", "info")
 
 

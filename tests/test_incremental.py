@@ -360,6 +360,27 @@ def test_workers_collect_their_garbage_while_the_parent_has_paused_its_collector
     assert all(enabled) and len(enabled) == 2000
 
 
+def _ends_on_sigterm(index: int) -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_workers_end_on_sigterm_whatever_handler_the_parent_set():
+    """A failed build terminates its pool with SIGTERM: a worker that inherited a handler
+    which does not end it (here, one that ignores the signal) hung the build forever."""
+    import signal
+
+    from syndicate import parallel
+
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        ends = list(parallel.streamer(2)(_ends_on_sigterm, 2000))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert all(ends) and len(ends) == 2000
+
+
 def test_no_more_than_a_window_of_chunks_is_out_before_the_parent_takes_them():
     from syndicate import parallel
 

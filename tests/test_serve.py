@@ -216,12 +216,16 @@ def test_serve_refuses_other_hosts_unless_allowed_and_a_busy_port(new_site: Path
     assert refused.exit_code == 2
     assert ("Error: Invalid value for --host: 0.0.0.0 is not a loopback address; add "
             "--allow-remote to serve other machines") in refused.output
+    handler = signal.getsignal(signal.SIGTERM)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         busy = runner.invoke(main, ["serve", "-q", "--config", config, "--port", str(port)])
     assert busy.exit_code == 1
+    # serve() handles SIGTERM only while it serves (it left its handler in the test run, and
+    # a later test's pool workers inherited it and outlived Pool.terminate()).
+    assert signal.getsignal(signal.SIGTERM) is handler
     assert f"Error: cannot listen on 127.0.0.1:{port}: " in busy.output
     assert "try another --port, or --port 0" in busy.output
     missing = runner.invoke(main, ["serve", "--config", str(new_site / "nope.toml")])
