@@ -371,8 +371,9 @@ def serve(config_path: Path | str, *, host: str = "127.0.0.1", port: int = 8000,
             preview.stop()
         except KeyboardInterrupt:  # a second Ctrl-C while stopping: stop harder
             os._exit(1)
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGTERM, previous)
     log("syndicate: stopped", "info")
 
 
