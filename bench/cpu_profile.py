@@ -1,8 +1,8 @@
 """Profile one benchmark build with py-spy and print where its CPU time goes, by process.
 
-    python bench/profile.py --size 100000 --scenario add [--rate 100] [--depth 9]
+    python bench/cpu_profile.py --size 100000 --scenario add [--rate 100] [--depth 9]
                             [--focus build] [--min 0.1] [--raw bench/work/add.txt]
-    python bench/profile.py --read bench/work/add.txt [--focus Writer.commit]
+    python bench/cpu_profile.py --read bench/work/add.txt [--focus Writer.commit]
 
 The build is the runner's (bench/run.py): the same corpus, output folder, command and
 change to the corpus. `cold` starts from nothing; `noop`, `add`, `edit` and `delete` first
