@@ -77,17 +77,19 @@ def story_card(site: Site, article: Article) -> StoryCard:
     return card
 
 
+def _term_link(site: Site, links: dict[tuple[str, str, str], Link], kind: str, name: str,
+               slug: str) -> Link:
+    """Return the link to a section, tag or author page as `name` spells it, made once per
+    site and kept in `links` (the site's _TERM_LINKS)."""
+    link = links.get((kind, name, slug))
+    if link is None:
+        link = links[kind, name, slug] = Link(name, site.url(term_path(site.config, kind, slug)))
+    return link
+
+
 def make_story_card(site: Site, article: Article) -> StoryCard:
     """Return the facts a page or the digest shows about `article`."""
     links = _TERM_LINKS.get(site, dict)
-
-    def term_link(kind: str, name: str, slug: str) -> Link:
-        link = links.get((kind, name, slug))
-        if link is None:
-            link = links[kind, name, slug] = Link(name, site.url(term_path(site.config, kind,
-                                                                           slug)))
-        return link
-
     published_iso, published_text = iso(article.published), dateline(article.published)
     # Most stories were never updated: their card holds each date's text once.
     unchanged = (article.updated == article.published
@@ -97,10 +99,10 @@ def make_story_card(site: Site, article: Article) -> StoryCard:
         title=article.title,
         url=article.url,
         summary=article.summary,
-        section=term_link("section", article.section, article.section_slug),
-        authors=tuple(term_link("author", a.name, a.slug) for a in article.authors),
+        section=_term_link(site, links, "section", article.section, article.section_slug),
+        authors=tuple(_term_link(site, links, "author", a.name, a.slug) for a in article.authors),
         byline=article.byline,
-        tags=tuple(term_link("tag", name, slug)
+        tags=tuple(_term_link(site, links, "tag", name, slug)
                    for name, slug in zip(article.tags, article.tag_slugs, strict=True)),
         published_iso=published_iso,
         published_text=published_text,
