@@ -372,7 +372,8 @@ def serve(config_path: Path | str, *, host: str = "127.0.0.1", port: int = 8000,
         except KeyboardInterrupt:  # a second Ctrl-C while stopping: stop harder
             os._exit(1)
         finally:
-            if in_main_thread:
+            # None: the handler was not set from Python, and cannot be put back from it.
+            if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
     log("syndicate: stopped", "info")
 
