@@ -49,7 +49,7 @@ def profile(size: int, scenario: str, rate: int, raw: Path) -> None:
     """Run the scenario's build under py-spy, writing raw stacks to `raw`."""
     spy = shutil.which("py-spy")
     if spy is None:
-        sys.exit("profile: py-spy is not installed (pip install py-spy)")
+        sys.exit("cpu_profile: py-spy is not installed (pip install py-spy)")
     corpus = ensure_corpus(size, regenerate=False)
     tool = tools_for(size, corpus, corpus_digest(corpus))["syndicate"]
     journal = WORK / str(size) / "journal.json"
