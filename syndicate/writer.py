@@ -18,7 +18,7 @@ import os
 import re
 import stat as stat_module
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -171,17 +171,18 @@ class Writer:
         # splice region (a kept file's entry may be shorter, from an interrupted build).
         self.files: dict[str, list] = {}
 
-    def read_manifest(self) -> tuple[dict[str, list], bool]:
+    def read_manifest(self, checked: Container[str] = ()) -> tuple[dict[str, list], bool]:
         """Return ({path: [hash, size, mtime_ns]}, whether the last build was interrupted).
         A file an interrupted commit may have left is listed with an empty entry: the
-        writer's own, its bytes unknown."""
+        writer's own, its bytes unknown. Paths in `checked` passed check_path already (this
+        build's artifacts: checking the 177,000 paths of a big site twice cost 0.2 s)."""
         try:
             data = json.loads((self.out_dir / MANIFEST).read_text("utf-8"))
             files = data["files"]
             if data.get("version") != 1 or not isinstance(files, dict):
                 raise ValueError("foreign manifest")
-            files = {p: v for p, v in files.items()
-                     if isinstance(p, str) and check_path(p) is None and isinstance(v, list)}
+            files = {p: v for p, v in files.items() if isinstance(v, list) and isinstance(p, str)
+                     and (p in checked or check_path(p) is None)}
             pending = bool(data.get("pending"))
         except (OSError, ValueError, KeyError, TypeError):
             files, pending = {}, False
@@ -299,7 +300,7 @@ class Writer:
         report = WriteReport()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._clear_temporary_files()
-        old, _ = self.read_manifest()
+        old, _ = self.read_manifest(by_path)
         new: dict[str, list] = {}
         deferred = []
         staged = self._staged = []
