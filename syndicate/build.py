@@ -13,7 +13,7 @@ from .blobstore import BlobStore
 from .bodies import BodyShelf
 from .config import Config, load_config
 from .errors import BuildError, Problem, RecordError
-from .inputs import Inputs, gather
+from .inputs import Inputs, RecordListing, gather
 from .outputs import RenderContext, archived, render_outputs
 from .progress import rendering_progress
 from .recordcache import (
@@ -87,14 +87,16 @@ def load(config_path: Path | str, *, out_dir: str | None = None,
 
 def load_config_records(config: Config, *, environ: Mapping[str, str] = os.environ,
                         jobs: int = 1, use_cache: bool = False,
-                        store: BlobStore | None = None) -> Loaded:
+                        store: BlobStore | None = None,
+                        listing: RecordListing | None = None) -> Loaded:
     """Load and check every record of a loaded config (see `load`). With a `store`, the
-    bodies are kept there, not in memory (syndicate.bodies)."""
+    bodies are kept there, not in memory (syndicate.bodies); with a `listing`, the record
+    files are those the input key saw."""
     with collector.paused():
         cache = load_cache(config) if use_cache else None
         bodies = BodyShelf(store, config) if store else None
         loaded = load_records(config, cache=cache.entries if cache else None, jobs=jobs,
-                              bodies=bodies)
+                              bodies=bodies, listing=listing)
         site, problems = build_site(config, loaded.articles, environ,
                                     read_body=bodies.read if bodies else None)
     drafts = sum(1 for a in loaded.articles if a.draft)
@@ -166,7 +168,8 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
     with collector.frozen():
         try:
             loaded = load_config_records(inputs.config, environ=environ, jobs=jobs,
-                                         use_cache=use_cache, store=store)
+                                         use_cache=use_cache, store=store,
+                                         listing=inputs.listing)
             early = len(loaded.problems)
             if on_loaded:
                 on_loaded(loaded)

@@ -29,7 +29,7 @@ import sys
 import zoneinfo
 from array import array
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -49,15 +49,32 @@ TAG = "syndicate-inputs 1"
 
 
 @dataclass(frozen=True)
+class RecordListing:
+    """The record files as the key saw them: (file path, shown path) in the loader's order,
+    each one's state, and the listing's warnings. The loader takes them from here instead of
+    listing and stat'ing 100,000 files again (0.4 s)."""
+
+    files: list[tuple[str, str]]
+    states: array[int]  # four a file: size, mtime_ns, ctime_ns, inode
+    problems: list[Problem]
+
+    def state(self, number: int) -> FileState:
+        """Return the state of files[number]."""
+        size, mtime, ctime, inode = self.states[4 * number:4 * number + 4]
+        return size, mtime, ctime, inode
+
+
+@dataclass(frozen=True)
 class Inputs:
     """A loaded config and the digest of every input known before loading.
 
     `digest` is "" when there is nothing to key (no records folder): such a build is never
-    skipped, and it fails on its own.
+    skipped, and it fails on its own. `listing` is what the digest covered of the records.
     """
 
     config: Config
     digest: str
+    listing: RecordListing | None = field(default=None, compare=False, repr=False)
 
     def key(self, images: Mapping[str, FileState]) -> str:
         """Return the input key: the digest plus the states of the image files records name."""
@@ -86,8 +103,8 @@ def gather(config_path: Path | str, *, out_dir: str | None = None,
     if config.content.templates:
         _update(hashed, "overrides", _tree(config.path(config.content.templates)))
     _site_files(hashed, config)
-    _records(hashed, config)
-    return Inputs(config, hashed.hexdigest())
+    listing = _records(hashed, config)
+    return Inputs(config, hashed.hexdigest(), listing)
 
 
 def _update(hashed: hashlib._Hash, *parts: object) -> None:
@@ -155,15 +172,18 @@ def _site_files(hashed: hashlib._Hash, config: Config) -> None:
             [file_state(os.path.join(folder, zone)) for folder in zoneinfo.TZPATH])
 
 
-def _records(hashed: hashlib._Hash, config: Config) -> None:
+def _records(hashed: hashlib._Hash, config: Config) -> RecordListing:
     """Digest the shown path and state of every record file, and the listing's warnings."""
     problems: list[Problem] = []
-    shown_paths, states = [], array("q")
-    for _, shown, entry in scan_record_files(config.records_dir, config.content.dir, problems):
-        shown_paths.append(shown)
-        # Packed, not formatted: turning 400,000 integers into text costs more than the rest.
+    files: list[tuple[str, str]] = []
+    states = array("q")
+    for path, shown, entry in scan_record_files(config.records_dir, config.content.dir,
+                                                problems):
+        files.append((path, shown))
         states.extend(entry_state(entry))
-    # Shown paths hold no NUL, so joining with NUL is unambiguous.
-    hashed.update("\0".join(shown_paths).encode("utf-8", "surrogatepass"))
+    # Shown paths hold no NUL, so joining with NUL is unambiguous. States are packed, not
+    # formatted: turning 400,000 integers into text costs more than the rest.
+    hashed.update("\0".join(shown for _, shown in files).encode("utf-8", "surrogatepass"))
     hashed.update(states.tobytes())
-    _update(hashed, "listing", len(shown_paths), problems)
+    _update(hashed, "listing", len(files), problems)
+    return RecordListing(files, states, list(problems))

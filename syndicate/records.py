@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -23,10 +22,11 @@ from .errors import ConfigError, Problem
 from .media import MediaResolver
 from .model import Article, Author, replace_article
 from .recordcache import Entry, images_unchanged, parse_many
-from .sources import scan_record_files
+from .sources import MISSING, FileState, file_state, scan_record_files
 
 if TYPE_CHECKING:
     from .bodies import BodyShelf
+    from .inputs import RecordListing
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,12 +65,15 @@ class LoadResult:
 
 
 def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
-                 jobs: int = 1, bodies: BodyShelf | None = None) -> LoadResult:
+                 jobs: int = 1, bodies: BodyShelf | None = None,
+                 listing: RecordListing | None = None) -> LoadResult:
     """Read every record file below the records folder and return articles plus problems.
 
     Files whose entry in `cache` still holds are not parsed again; the rest are parsed over
     `jobs` processes. The result is the same either way. With `bodies`, every article's
-    body is kept there rather than in memory (syndicate.bodies).
+    body is kept there rather than in memory (syndicate.bodies). With a `listing` (taken by
+    syndicate.inputs for the build's input key, a moment earlier) the files and their states
+    come from there: what changes after it was taken shows as a change to the next build.
     """
     result = LoadResult()
     root = config.records_dir
@@ -81,12 +84,19 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
                                    f'records folder "{shown_root}" does not exist')])
     # Plain strings, not Paths, while the files are checked: at 100,000 records making
     # and stat'ing Path objects took twice as long as the system calls themselves.
-    files = [(path, shown) for path, shown, _ in
-             scan_record_files(root, shown_root, result.problems)]
+    if listing is None:
+        files = [(path, shown) for path, shown, _ in
+                 scan_record_files(root, shown_root, result.problems)]
+    else:
+        files = listing.files
+        result.problems.extend(listing.problems)
     result.files_read = len(files)
     misses = []
-    for path, shown in files:
-        entry, refreshed = _still_valid(root, path, (cache or {}).get(shown))
+    for number, (path, shown) in enumerate(files):
+        entry = (cache or {}).get(shown)
+        state = (None if entry is None else listing.state(number) if listing is not None
+                 else file_state(path))
+        entry, refreshed = _still_valid(root, path, entry, state)
         if entry is not None and bodies is not None and not bodies.holds(entry):
             entry = None
         if entry is None:
@@ -110,21 +120,18 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
     return result
 
 
-def _still_valid(records: Path, path: str, entry: Entry | None) -> tuple[Entry | None, bool]:
-    """Return the cached entry if the file (and its local images, below the `records`
-    folder) did not change, and whether its recorded state had to be brought up to date."""
-    if entry is None:
+def _still_valid(records: Path, path: str, entry: Entry | None,
+                 state: FileState | None) -> tuple[Entry | None, bool]:
+    """Return the cached entry if the file, in `state` (and its local images, below the
+    `records` folder) did not change, and whether its recorded state had to be brought up to
+    date."""
+    if entry is None or state is None or state == MISSING:
         return None, False
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None, False
-    state = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
     refreshed = state != (entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
     if refreshed:
         # Touched: an edit that kept the size and put the mtime back still moves the ctime,
         # and a fresh clone resets every mtime. The bytes decide.
-        if info.st_size != entry.size or _file_digest(path) != entry.digest:
+        if state[0] != entry.size or _file_digest(path) != entry.digest:
             return None, False
         entry.mtime_ns, entry.ctime_ns, entry.inode = state[1:]
     return (entry if images_unchanged(records, entry) else None), refreshed

@@ -186,6 +186,28 @@ def test_a_change_makes_the_build_real_and_equal_to_a_cold_one(site, tmp_path, c
     assert build_json(site)["up_to_date"] is True, "the real build kept a new stamp"
 
 
+def test_the_loader_takes_the_records_the_key_saw_and_the_next_build_sees_a_later_edit(
+        site, tmp_path):
+    """A build lists and stat's the record files once, for its input key, and the loader
+    takes them from there: the listing's warnings are reported once, and a record edited
+    after the key was taken makes the next build real, ending as a cold build would."""
+    from syndicate.build import build
+    from syndicate.inputs import gather
+
+    root, out = site.parent, site.parent / "out"
+    (root / "articles" / "linked").symlink_to(root / "articles" / "world")
+    build_json(site)
+    inputs = gather(site)
+    _edit_record_bumping_mtime(root, out)
+    result = build(site, inputs=inputs, environ={}, jobs=1)
+    linked = [p for p in result.problems if p.where.endswith("articles/linked")]
+    assert len(linked) == 1 and "not followed" in linked[0].message
+    assert build_json(site)["up_to_date"] is False
+    build_json(site, "--out", str(tmp_path / "cold"))
+    assert tree(out) == tree(tmp_path / "cold")
+    assert b"five hours" in b"".join(tree(out).values())
+
+
 def test_source_date_epoch_is_part_of_the_key(site, tmp_path):
     out = site.parent / "out"
     build_json(site)
