@@ -13,6 +13,7 @@ import dataclasses
 import errno
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -91,6 +92,11 @@ def check_artifacts(artifacts: Iterable[Artifact]) -> dict[str, Artifact]:
             raise BuildError(f'two outputs write "{artifact.path}"')
         by_path[artifact.path] = artifact
     return by_path
+
+
+def _recorded(known: list | None, fingerprint: str) -> bool:
+    """Whether the manifest entry `known` records a file written for this fingerprint."""
+    return bool(known) and len(known) >= 4 and known[3] == fingerprint  # type: ignore[arg-type]
 
 
 def digest(data: bytes) -> str:
@@ -305,18 +311,35 @@ class Writer:
         deferred = []
         staged = self._staged = []
         self._checked_folders = set()
+        # Files the manifest lists with the artifact's fingerprint are kept if out/ still
+        # holds them as written; that check (a stat each) is made while the others render.
+        presumed: list[str] = []
         try:
             for path in sorted(by_path):
                 artifact = by_path[path]
                 known = old.get(path)
-                if artifact.fingerprint and self._intact(path, known, artifact.fingerprint):
-                    report.unchanged.append(path)
-                    new[path] = known  # type: ignore[assignment]
+                if artifact.fingerprint and _recorded(known, artifact.fingerprint):
+                    presumed.append(path)
                 elif artifact.render is not None:
                     deferred.append(self._splicing(artifact, known) or artifact)
                 else:
                     self._put(artifact, artifact.rendered(), known, new, report)
+            checks = self._checking(presumed, old, new, report)
+            per_result = len(presumed) // max(1, len(deferred))
+            altered_paths: list[str] = []
             for artifact, ready in (render_many or render_in_order)(deferred, self.stage):
+                self._put_staged(artifact, ready, old.get(artifact.path), new, report)
+                altered_paths.extend(filter(None, itertools.islice(checks, per_result)))
+            altered_paths.extend(filter(None, checks))
+            # Changed or gone since the last build wrote them: made after all.
+            altered = []
+            for path in altered_paths:
+                artifact, known = by_path[path], old.get(path)
+                if artifact.render is not None:
+                    altered.append(self._splicing(artifact, known) or artifact)
+                else:
+                    self._put(artifact, artifact.rendered(), known, new, report)
+            for artifact, ready in (render_many or render_in_order)(altered, self.stage):
                 self._put_staged(artifact, ready, old.get(artifact.path), new, report)
         except BaseException:
             self._clear_temporary_files()
@@ -400,11 +423,19 @@ class Writer:
         new[artifact.path] = [hashed, size, 0, artifact.fingerprint,
                               *self._splice_entry(artifact, region)]
 
-    def _intact(self, path: str, known: list | None, fingerprint: str) -> bool:
-        """Whether out/ still holds exactly the file last written for this fingerprint."""
-        if not known or len(known) < 4 or known[3] != fingerprint:
-            return False
-        return self._on_disk(path, known)
+    def _checking(self, presumed: list[str], old: dict[str, list], new: dict[str, list],
+                  report: WriteReport) -> Iterator[str | None]:
+        """Check, one per step, that out/ still holds the files in `presumed` as the last
+        build wrote them, keeping those that it does: each step yields None for a file kept,
+        and the path of a file that must be made again."""
+        for path in presumed:
+            known = old[path]
+            if self._on_disk(path, known):
+                report.unchanged.append(path)
+                new[path] = known
+                yield None
+            else:
+                yield path
 
     def _on_disk(self, path: str, known: list) -> bool:
         """Whether the file at `path` has the size and mtime the manifest recorded."""

@@ -208,6 +208,38 @@ def test_a_matching_fingerprint_skips_rendering(tmp_path):
     assert (out / "a.html").read_text() == "A"
 
 
+def test_intact_files_are_checked_while_others_render_and_altered_ones_are_made_again(
+        tmp_path):
+    """The writer checks the files it presumes intact (their fingerprint matches) between
+    the results of the renders it had to make: every altered one is made again, a deferred
+    one rendered, a plain one written, and the report is as a one-by-one check gives."""
+    out, calls = tmp_path / "out", []
+
+    def artifacts(second: str = "") -> list[Artifact]:
+        made = [deferred(f"d{n:02d}.html", f"D{n}", "f1", calls) for n in range(40)]
+        made += [Artifact(f"p{n:02d}.txt", f"P{n}".encode(), fingerprint="f1")
+                 for n in range(40)]
+        return made + [deferred(f"z{n}.html", f"Z{n}{second}", f"f{second}", calls)
+                       for n in range(3)]
+
+    Writer(out).commit(artifacts())
+    (out / "d07.html").write_text("tampered")
+    (out / "d31.html").unlink()
+    (out / "p05.txt").write_text("tampered")
+    (out / "p33.txt").unlink()
+    calls.clear()
+    report = Writer(out).commit(artifacts("2"))
+    assert sorted(calls) == ["d07.html", "d31.html", "z0.html", "z1.html", "z2.html"]
+    assert report.written == ["d07.html", "d31.html", "p05.txt", "p33.txt",
+                              "z0.html", "z1.html", "z2.html"]
+    assert len(report.unchanged) == 76 and not report.removed
+    assert (out / "d07.html").read_text() == "D7" and (out / "d31.html").read_text() == "D31"
+    assert (out / "p05.txt").read_text() == "P5" and (out / "p33.txt").read_text() == "P33"
+    calls.clear()
+    again = Writer(out).commit(artifacts("2"))
+    assert calls == [] and again.written == [] and len(again.unchanged) == 83
+
+
 def test_a_render_that_fails_leaves_out_exactly_as_it_was(tmp_path):
     out = tmp_path / "out"
     Writer(out).commit([art("a.html", "A"), art("b.html", "B")])
