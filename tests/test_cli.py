@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from syndicate import __version__
-from syndicate.cli import main
+from syndicate.cli import _exit_status, main
 from syndicate.writer import MANIFEST, STAMP
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +126,40 @@ def test_the_console_script_never_shows_a_traceback(tmp_path):
     assert process.returncode == 1
     assert "Traceback" not in process.stderr
     assert 'records folder "missing" does not exist' in process.stderr
+
+
+def test_the_console_script_leaves_quickly_but_flushes_and_runs_exit_handlers(tmp_path):
+    """run() ends the process without freeing the heap object by object, so it must say
+    everything first: the build's JSON on a pipe, exit handlers, the exit status."""
+    out = tmp_path / "out"
+    # Buffered, as output to a pipe is unless the environment says otherwise.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    built = subprocess.run(
+        [sys.executable, "-m", "syndicate.cli", "build", "--config",
+         str(ROOT / "config.toml"), "--out", str(out), "--json"],
+        capture_output=True, text=True, check=False, env=env)
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout)["written"] > 0 and (out / "index.html").is_file()
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('handled'))\n"
+              "sys.argv = ['syndicate', *sys.argv[1:]]\n"
+              "from syndicate.cli import run\n"
+              "run()\n")
+    version = subprocess.run([sys.executable, "-c", script, "--version"],
+                             capture_output=True, text=True, check=False, env=env)
+    assert version.returncode == 0
+    assert version.stdout == f"syndicate, version {__version__}\nhandled\n"
+    usage = subprocess.run([sys.executable, "-c", script, "no-such-command"],
+                           capture_output=True, text=True, check=False, env=env)
+    assert usage.returncode == 2 and "No such command" in usage.stderr
+    assert usage.stdout == "handled\n"
+
+
+@pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (3, 3), (256 + 5, 5),
+                                              ("Error: bad", 1)])
+def test_exit_status_is_what_sys_exit_would_give(code, status, capsys):
+    assert _exit_status(code) == status
+    assert capsys.readouterr().err == ("Error: bad\n" if isinstance(code, str) else "")
 
 
 def test_example_site_builds_twice_identically(tmp_path):
