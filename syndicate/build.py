@@ -140,8 +140,8 @@ def strict_failures(problems: list[Problem]) -> list[Problem]:
 def render(loaded: Loaded, store: BlobStore, jobs: int = 1) -> tuple[list, list[Problem]]:
     """Run the configured outputs over the site, their heavy planning over `jobs` processes
     and what they stash in `store`; return the artifacts and output warnings."""
-    ctx = RenderContext(map_all=parallel.mapper(jobs), stash=store.stash,
-                        previous=store.previous)
+    ctx = RenderContext(map_all=parallel.mapper(jobs), start_map=parallel.starter(jobs),
+                        stash=store.stash, previous=store.previous)
     artifacts = render_outputs(loaded.site, ctx, loaded.config.output.outputs)
     return artifacts, ctx.problems
 

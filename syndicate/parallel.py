@@ -21,7 +21,7 @@ from typing import Any
 
 from . import collector
 from .model import Artifact, Staged
-from .outputs import MapAll, MapStream, map_in_order
+from .outputs import LazyMap, MapAll, MapStream, Started, StartMap, map_in_order
 from .writer import RenderMany, Stage
 
 # Below this many artifacts a pool costs more than it saves.
@@ -45,8 +45,10 @@ def forking() -> bool:
 
 
 @contextlib.contextmanager
-def forked_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool]:
-    """Run a pool of `jobs` forked workers that share this process's heap.
+def forked_pool(jobs: int,
+                work: Callable[[int], Any] | None = None) -> Iterator[multiprocessing.pool.Pool]:
+    """Run a pool of `jobs` forked workers that share this process's heap (and do `work`
+    in _work_range).
 
     The heap is frozen for the collector first (syndicate.collector): a collection in a
     worker writes to every object it visits, which would copy the parent's memory into each
@@ -55,17 +57,71 @@ def forked_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool]:
     the task queue's lock would leave its siblings waiting for it forever); leaving on an
     error terminates them.
     """
-    with collector.frozen():
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker)
+    pool = _PoolMap.fork(jobs, work)
+    try:
+        yield pool.pool
+    except BaseException:
+        pool.end(finished=False)
+        raise
+    pool.end(finished=True)
+
+
+class _PoolMap:
+    """A forked pool, with the collector frozen while it lives, and maybe a map under way
+    (see syndicate.outputs.StartMap)."""
+
+    def __init__(self, pool: multiprocessing.pool.Pool, frozen: contextlib.ExitStack) -> None:
+        self.pool = pool
+        self._frozen = frozen
+        self._chunks: multiprocessing.pool.MapResult | None = None
+
+    @classmethod
+    def fork(cls, jobs: int, work: Callable[[int], Any] | None) -> _PoolMap:
+        frozen = contextlib.ExitStack()
+        frozen.enter_context(collector.frozen())
         try:
-            yield pool
-            pool.close()
-            pool.join()
+            # Forked, the workers get `work` as it is: it is never pickled.
+            pool = multiprocessing.get_context("fork").Pool(
+                jobs, initializer=_start_worker, initargs=(work,))
+        except BaseException:
+            frozen.close()
+            raise
+        return cls(pool, frozen)
+
+    def start(self, count: int, chunk: int) -> _PoolMap:
+        self._chunks = self.pool.map_async(
+            _work_range, [(start, min(count, start + chunk)) for start in range(0, count, chunk)],
+            chunksize=1)
+        return self
+
+    def result(self) -> list[Any]:
+        assert self._chunks is not None
+        try:
+            chunks = self._chunks.get()
+        except BaseException:
+            self.end(finished=False)
+            raise
+        self.end(finished=True)
+        return list(itertools.chain.from_iterable(chunks))
+
+    def cancel(self) -> None:
+        self.end(finished=False)
+
+    def end(self, finished: bool) -> None:
+        """Let the workers finish (they have no more work) or end them at once."""
+        try:
+            if finished:
+                self.pool.close()
+                self.pool.join()
         finally:
-            pool.terminate()
+            self.pool.terminate()
+            self._frozen.close()
 
 
-def _start_worker() -> None:
+def _start_worker(work: Callable[[int], Any] | None = None) -> None:
+    global _WORK
+    if work is not None:
+        _WORK = work
     # The parent may have paused its collector (syndicate.collector) while it forked: what
     # it makes lives until the build ends, but a worker's objects (one page's rendering, say)
     # are garbage soon after, some of it in cycles.
@@ -93,6 +149,19 @@ def mapper(jobs: int) -> MapAll:
     return map_all
 
 
+def starter(jobs: int) -> StartMap:
+    """Return a start_map (syndicate.outputs.StartMap) over up to `jobs` processes, which
+    take whole ranges of indices as map_all's do. The workers fork when it is called, so
+    they see the heap as it is then."""
+
+    def start_map(work: Callable[[int], Any], count: int) -> Started:
+        if jobs <= 1 or count < MIN_PARALLEL_MAP or not forking():
+            return LazyMap(work, count)
+        return _PoolMap.fork(jobs, work).start(count, -(-count // (jobs * 4)))
+
+    return start_map
+
+
 def streamer(jobs: int, minimum: int | None = None) -> MapStream:
     """Return a map_stream (syndicate.outputs.MapStream) over up to `jobs` processes (with
     fewer than `minimum` items, default MIN_PARALLEL_MAP, in this one): the results arrive
@@ -112,13 +181,8 @@ def streamer(jobs: int, minimum: int | None = None) -> MapStream:
 def _over_workers(jobs: int, work: Callable[[int], Any], count: int,
                   chunk: int) -> Iterator[Any]:
     """Yield work(0), ..., work(count - 1) from a forked pool, `chunk` indices at a time."""
-    global _WORK
-    _WORK = work
-    try:
-        with forked_pool(jobs) as pool:
-            yield from in_flight(pool, _work_range, count, chunk, jobs * WINDOW)
-    finally:
-        _WORK = None
+    with forked_pool(jobs, work) as pool:
+        yield from in_flight(pool, _work_range, count, chunk, jobs * WINDOW)
 
 
 # Chunks of work each worker may have done or under way before the parent takes the results.

@@ -333,6 +333,42 @@ def test_map_all_over_processes_keeps_the_order_and_the_results():
     assert squares == [(index, index * index) for index in range(5000)]
 
 
+def _in_a_worker(index: int) -> tuple[int, int]:
+    import os
+
+    return index, os.getpid()
+
+
+def _fails_at_777(index: int) -> int:
+    if index == 777:
+        raise ValueError("777")
+    return index
+
+
+def test_a_started_map_runs_in_workers_while_the_parent_goes_on_and_ends_them_always():
+    import multiprocessing
+    import os
+
+    from syndicate import parallel
+
+    parent = os.getpid()
+    started = parallel.starter(2)(_in_a_worker, 3000)
+    assert multiprocessing.active_children(), "the workers run before the result is asked"
+    results = started.result()
+    assert [index for index, _ in results] == list(range(3000))
+    assert parent not in {pid for _, pid in results}
+    assert not multiprocessing.active_children()
+    parallel.starter(2)(_in_a_worker, 3000).cancel()
+    assert not multiprocessing.active_children(), "a cancelled map ends its workers"
+    failing = parallel.starter(2)(_fails_at_777, 3000)
+    with pytest.raises(ValueError, match="777"):
+        failing.result()
+    assert not multiprocessing.active_children()
+    lazy = parallel.starter(1)(_in_a_worker, 3000)
+    assert not multiprocessing.active_children()
+    assert lazy.result() == [(index, parent) for index in range(3000)]
+
+
 def test_a_stream_over_processes_keeps_the_order_and_the_results():
     import os
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import Problem
 
@@ -43,6 +43,32 @@ MapAll = Callable[[Callable[[int], Any], int], list[Any]]
 def map_in_order(work: Callable[[int], Any], count: int) -> list[Any]:
     return [work(index) for index in range(count)]
 
+
+class Started(Protocol):
+    """A map under way (see StartMap): `result()` waits for its list, `cancel()` drops it."""
+
+    def result(self) -> list[Any]: ...
+
+    def cancel(self) -> None: ...
+
+
+@dataclass
+class LazyMap:
+    """A map made in this process when its result is asked for."""
+
+    work: Callable[[int], Any]
+    count: int
+
+    def result(self) -> list[Any]:
+        return map_in_order(self.work, self.count)
+
+    def cancel(self) -> None:
+        pass
+
+
+# start_map(work, count) starts [work(0), ..., work(count - 1)], maybe in other processes, and
+# returns at once: the caller goes on with other work and takes the list when it needs it.
+StartMap = Callable[[Callable[[int], Any], int], Started]
 
 # map_stream(work, count) yields work(0), ..., work(count - 1), in that order.
 MapStream = Callable[[Callable[[int], Any], int], Iterator[Any]]
@@ -83,13 +109,15 @@ def no_previous(name: str, scope: str, key: str) -> bytes | None:
 class RenderContext:
     """What outputs share besides the Site: the template environment, a problem sink, and
     `map_all`, which the build may spread over several processes (syndicate.parallel) for
-    work that is pure and heavy, such as ranking every article, and `stash` for bytes made
-    once per item and read many times, which the build keeps on disk."""
+    work that is pure and heavy, such as ranking every article (`start_map` likewise, while
+    this process goes on), and `stash` for bytes made once per item and read many times,
+    which the build keeps on disk."""
 
     templates: object | None = None
     problems: list[Problem] = field(default_factory=list)
     options: dict[str, object] = field(default_factory=dict)
     map_all: MapAll = map_in_order
+    start_map: StartMap = LazyMap
     stash: Stash = memory_stash
     previous: Previous = no_previous
 

@@ -23,7 +23,7 @@ from ...site import Site
 from ...stories import story_card
 from ...templating import environment, output_once, pick
 from ...templating import render as render_template
-from .. import RenderContext
+from .. import RenderContext, Started
 from . import head as heads
 from .markup import prepare_body, stylesheet
 from .views import (
@@ -112,9 +112,13 @@ class PageMaker:
     # Articles -------------------------------------------------------------------------
 
     def articles(self) -> list[Artifact]:
-        """Return every article's page. What a page shows and its fingerprints are worked
-        out over ctx.map_all's processes (ranking is most of a build's planning); only the
-        artifacts, and warnings, are made here."""
+        """Return every article's page."""
+        return self.article_pages(self.plan_articles())
+
+    def plan_articles(self) -> Started:
+        """Start working out what each article's page shows and its fingerprints, over
+        ctx.start_map's processes (ranking is most of a build's planning), while this process
+        goes on with other pages; report here what rendering the pages would warn about."""
         site, articles = self.site, self.site.articles
         # Made here, before the workers fork, so that they share them: the ranking index,
         # the chrome's key, the config's environment digest (which fingerprint keeps) and
@@ -125,11 +129,23 @@ class PageMaker:
         keys(articles)
         number = {id(article): index for index, article in enumerate(articles)}
         related_lists = self.related_lists()
-        plans = self.ctx.map_all(lambda index: self.plan(index, number, related_lists[index]),
-                                 len(articles))
+        plans = self.ctx.start_map(
+            lambda index: self.plan(index, number, related_lists[index]), len(articles))
+        try:
+            for article in articles:
+                self.check_article(article)
+        except BaseException:
+            plans.cancel()
+            raise
+        return plans
+
+    def article_pages(self, planning: Started) -> list[Artifact]:
+        """Return every article's page, once `planning` (plan_articles) is done: only the
+        artifacts are made here."""
+        articles = self.site.articles
         pages = []
-        for article, (related, latest, rest, whole) in zip(articles, plans, strict=True):
-            self.check_article(article)
+        for article, (related, latest, rest, whole) in zip(articles, planning.result(),
+                                                           strict=True):
             related_articles = [articles[index] for index in related]
             latest_articles = [articles[index] for index in latest]
             pages.append(Artifact(
@@ -394,12 +410,17 @@ def page_url(site: Site, term: Term, number: int = 0) -> str:
 
 def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     maker = PageMaker(site, ctx)
-    artifacts = maker.articles()
-    artifacts.append(maker.home())
-    for kind in ("section", "tag", "author"):
-        for term in site.terms(kind):
-            artifacts.extend(maker.term_pages(term))
-    return _unique(artifacts, ctx)
+    # The list pages are made while other processes plan the article pages.
+    planning = maker.plan_articles()
+    try:
+        lists = [maker.home()]
+        for kind in ("section", "tag", "author"):
+            for term in site.terms(kind):
+                lists.extend(maker.term_pages(term))
+    except BaseException:
+        planning.cancel()
+        raise
+    return _unique(maker.article_pages(planning) + lists, ctx)
 
 
 def _unique(artifacts: list[Artifact], ctx: RenderContext) -> list[Artifact]:
