@@ -433,7 +433,9 @@ def parse_record(data: dict[str, Any], shown: str, default_id: str, config: Conf
         id=record_id, title=title, published=published, updated=updated or published,
         section=section, summary=summary, body_html=body_html, source=shown,
         authors=authors, images=images, tags=tags, priority=priority,
-        slug=slug or "", canonical_url=canonical, related_ids=related, draft=draft,
+        # Derived here rather than at every build: the record cache keeps it.
+        slug=slug or text.slug_or_hash(title, record_id), canonical_url=canonical,
+        related_ids=related, draft=draft,
     )
     return article, check.problems
 

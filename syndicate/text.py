@@ -38,9 +38,18 @@ MAX_SLUG = 80
 _RESERVED_NAMES = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)")
 
 
-@lru_cache(maxsize=65536)
 def slugify(text: str, *, max_length: int = MAX_SLUG) -> str:
     """Return an ASCII slug of `text` (`[a-z0-9-]`), cut at a word; "" when nothing survives."""
+    # Most texts given are slugs already (every record's, once parsed): those are their own
+    # slug, and need neither the work below nor a place in its cache.
+    if len(text) <= max_length and SLUG_PATTERN.fullmatch(text) \
+            and not _RESERVED_NAMES.fullmatch(text):
+        return text
+    return _slugify(text, max_length)
+
+
+@lru_cache(maxsize=65536)
+def _slugify(text: str, max_length: int) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = _SLUG_JUNK.sub("-", ascii_text.lower()).strip("-")
     if len(slug) > max_length:

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from syndicate import text
@@ -40,6 +40,18 @@ def test_slugs_are_ascii_bounded_and_stable(title):
     assert len(slug) <= text.MAX_SLUG
     fallback = text.slug_or_hash(title, title)
     assert fallback and text.SLUG_PATTERN.fullmatch(fallback)
+
+
+@given(st.one_of(st.text(), st.text(alphabet="abcnolprux019-", max_size=90)),
+       st.integers(min_value=6, max_value=90))  # room for "x-" before a reserved name
+@example("con", 80)
+@example("lpt1", 6)
+@example("a-" * 40 + "b", 80)
+def test_a_slug_slugifies_to_itself_and_the_shortcut_for_slugs_changes_nothing(title, length):
+    slug = text.slugify(title, max_length=length)
+    assert slug == text._slugify(title, length), "the shortcut for slugs gave another slug"
+    assert text.slugify(slug, max_length=length) == slug
+    assert text.slugify(text.slug_or_hash(title, title)) == text.slug_or_hash(title, title)
 
 
 @given(st.text(alphabet=st.characters(codec="ascii", categories=["Ll", "Nd"]), min_size=1,
