@@ -66,13 +66,54 @@ def test_news_sitemap_lists_the_last_48_hours(out):
 def test_a_large_site_gets_a_sitemap_index(monkeypatch):
     monkeypatch.setattr(sitemap_output, "URLS_PER_FILE", 25)
     loaded = load(ROOT / "config.toml")
-    files = {a.path: a.data for a in sitemap_output.render(loaded.site, RenderContext())}
+    files = {a.path: a.content() for a in sitemap_output.render(loaded.site, RenderContext())}
     index = etree.fromstring(files["sitemap.xml"])
     assert index.tag == f"{SM}sitemapindex"
     parts = [s.findtext(f"{SM}loc") for s in index.findall(f"{SM}sitemap")]
     assert parts == [f"https://news.example.org/sitemap-{n}.xml" for n in range(1, len(parts) + 1)]
-    total = sum(len(etree.fromstring(files[f"sitemap-{n}.xml"]).findall(f"{SM}url"))
-                for n in range(1, len(parts) + 1))
-    assert total == len(sitemap_output.sitemap_entries(loaded.site))
+    listed = [u.findtext(f"{SM}loc") for n in range(1, len(parts) + 1)
+              for u in etree.fromstring(files[f"sitemap-{n}.xml"]).findall(f"{SM}url")]
+    assert sorted(listed) == sorted(url for url, _ in
+                                    sitemap_output.sitemap_entries(loaded.site))
     assert all(len(etree.fromstring(files[f"sitemap-{n}.xml"])) <= 25
                for n in range(1, len(parts) + 1))
+    for entry in index.findall(f"{SM}sitemap"):
+        name = entry.findtext(f"{SM}loc").rsplit("/", 1)[1]
+        lastmods = [u.findtext(f"{SM}lastmod")
+                    for u in etree.fromstring(files[name]).findall(f"{SM}url")]
+        assert entry.findtext(f"{SM}lastmod") == max(lastmods)
+
+
+def test_a_new_story_leaves_the_sitemap_files_of_older_stories_as_they_were(
+        monkeypatch, tmp_path):
+    """Above the per-file limit the list pages come first and the articles oldest first, so a
+    new story changes the list file, the newest articles' file and the index only; the
+    others keep their fingerprints, so a build does not even render them."""
+    import json
+    import shutil
+
+    monkeypatch.setattr(sitemap_output, "URLS_PER_FILE", 4)
+    site_dir = tmp_path / "site"
+    shutil.copytree(ROOT / "articles", site_dir / "articles")
+    shutil.copy(ROOT / "config.toml", site_dir / "config.toml")
+
+    def sitemaps() -> dict[str, tuple[str, bytes]]:
+        made = sitemap_output.render(load(site_dir / "config.toml").site, RenderContext())
+        return {a.path: (a.fingerprint, a.content()) for a in made}
+
+    before = sitemaps()
+    (site_dir / "articles" / "zz-newest.json").write_text(json.dumps({
+        "id": "zz-newest", "title": "A ferry timetable changes for the winter",
+        "published": "2030-01-01T06:00:00Z", "section": "World",
+        "body": "<p>The winter timetable starts on Monday.</p>"}), encoding="utf-8")
+    after = sitemaps()
+    changed = {path for path in after if after[path] != before.get(path)}
+    number = lambda path: int(path.removeprefix("sitemap-").removesuffix(".xml"))  # noqa: E731
+    stories = sorted((p for p, (fingerprint, _) in after.items() if fingerprint), key=number)
+    lists = {p for p in after if p.startswith("sitemap-") and p not in stories}
+    assert len(stories) >= 3 and lists, "the fixture spans several files of each kind"
+    assert stories[-1] in changed and "sitemap.xml" in changed
+    assert not changed & set(stories[:-1]), "the files of older stories changed"
+    assert changed <= {"sitemap.xml", "news-sitemap.xml", stories[-1]} | lists
+    newest = etree.fromstring(after[stories[-1]][1]).findall(f"{SM}url")
+    assert newest[-1].findtext(f"{SM}loc").endswith("/a-ferry-timetable-changes-for-the-winter/")

@@ -2,14 +2,17 @@
 `news-sitemap.xml` (Google News: articles from the `[sitemap] news_hours` before the newest).
 
 Above 50,000 URLs, `sitemap.xml` becomes a sitemap index of `sitemap-N.xml` files, as the
-protocol requires. Articles whose canonical URL is elsewhere are left out: a sitemap lists
-only canonical pages. Reads `[sitemap]`, `[site]` and `[output]`.
+protocol requires: the list pages first, then the articles oldest first, so that a new story
+leaves the files of older ones as they were. Articles whose canonical URL is elsewhere are
+left out: a sitemap lists only canonical pages. Reads `[sitemap]`, `[site]` and `[output]`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
+from ..incremental import fingerprint, keys
 from ..model import Article, Artifact
 from ..site import Site
 from ..xmlutil import esc, w3c_datetime
@@ -27,29 +30,56 @@ def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     if len(entries) <= URLS_PER_FILE:
         artifacts.append(Artifact("sitemap.xml", _urlset(entries), XML_TYPE))
     else:
-        chunks = [entries[i : i + URLS_PER_FILE] for i in range(0, len(entries), URLS_PER_FILE)]
-        index = [HEADER, '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
-        for number, chunk in enumerate(chunks, 1):
-            name = f"sitemap-{number}.xml"
-            artifacts.append(Artifact(name, _urlset(chunk), XML_TYPE))
-            newest = max(lastmod for _, lastmod in chunk)
-            index.append(f"<sitemap><loc>{esc(site.url(name))}</loc>"
-                         f"<lastmod>{w3c_datetime(newest)}</lastmod></sitemap>\n")
-        index.append("</sitemapindex>\n")
-        artifacts.append(Artifact("sitemap.xml", "".join(index).encode(), XML_TYPE))
+        artifacts.extend(_index(site))
     artifacts.append(Artifact("news-sitemap.xml", _news(site), XML_TYPE))
     return artifacts
+
+
+def _index(site: Site) -> list[Artifact]:
+    """Return a sitemap index and its files: first the home and list pages (whose `lastmod`
+    moves with every new story), then the article pages, oldest first. A new story changes
+    the first files and the last one, and a crawler that reads an older file's `lastmod` in
+    the index knows it need not fetch it again; the build need not write it either."""
+    lists = _list_entries(site)
+    stories = [a for a in reversed(site.articles) if not a.canonical_url]
+    artifacts, index = [], []
+    for start in range(0, len(lists), URLS_PER_FILE):
+        chunk = lists[start:start + URLS_PER_FILE]
+        artifacts.append(Artifact(f"sitemap-{len(artifacts) + 1}.xml", _urlset(chunk),
+                                  XML_TYPE))
+        index.append((artifacts[-1].path, max(lastmod for _, lastmod in chunk)))
+    for start in range(0, len(stories), URLS_PER_FILE):
+        chunk_stories = stories[start:start + URLS_PER_FILE]
+        artifacts.append(Artifact(
+            f"sitemap-{len(artifacts) + 1}.xml", media_type=XML_TYPE,
+            render=partial(_urlset, [(a.url, a.updated) for a in chunk_stories]),
+            fingerprint=fingerprint(site.config, "sitemap", keys(chunk_stories))))
+        index.append((artifacts[-1].path, max(a.updated for a in chunk_stories)))
+    lines = [HEADER, '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
+    for name, newest in index:
+        lines.append(f"<sitemap><loc>{esc(site.url(name))}</loc>"
+                     f"<lastmod>{w3c_datetime(newest)}</lastmod></sitemap>\n")
+    lines.append("</sitemapindex>\n")
+    return [*artifacts, Artifact("sitemap.xml", "".join(lines).encode(), XML_TYPE)]
 
 
 def sitemap_entries(site: Site) -> list[tuple[str, datetime]]:
     """Return (URL, lastmod) for the home page, every term page and every article page."""
     if not site.articles:
         return []
+    entries = _list_entries(site)
+    entries.extend((a.url, a.updated) for a in site.articles if not a.canonical_url)
+    return entries
+
+
+def _list_entries(site: Site) -> list[tuple[str, datetime]]:
+    """Return (URL, lastmod) for the home page and every term page."""
+    if not site.articles:
+        return []
     entries = [(site.base_url, max(a.updated for a in site.articles))]
     for kind in ("section", "tag", "author"):
         for term in site.terms(kind):
             entries.append((term.url, max(a.updated for a in term.articles)))
-    entries.extend((a.url, a.updated) for a in site.articles if not a.canonical_url)
     return entries
 
 
