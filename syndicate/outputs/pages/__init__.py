@@ -111,10 +111,6 @@ class PageMaker:
 
     # Articles -------------------------------------------------------------------------
 
-    def articles(self) -> list[Artifact]:
-        """Return every article's page."""
-        return self.article_pages(self.plan_articles())
-
     def plan_articles(self) -> Started:
         """Start working out what each article's page shows and its fingerprints, over
         ctx.start_map's processes (ranking is most of a build's planning), while this process
