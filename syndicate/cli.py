@@ -462,7 +462,7 @@ def run() -> NoReturn:
         status = EXIT_OK
     except SystemExit as leaving:
         status = _exit_status(leaving.code)
-    atexit._run_exitfuncs()
+    atexit._run_exitfuncs()  # what the interpreter's own shutdown runs first
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
