@@ -339,3 +339,19 @@ def test_latest_lists_stay_right_when_one_story_lives_inside_anothers_folder(min
             assert markup == alone, article.id
             shown = [urljoin(article.url, href) for href in parse(markup).xpath("//a/@href")]
             assert shown == [a.url for a in latest], article.id
+
+
+def test_pick_takes_the_first_template_there_even_from_a_loader_that_cannot_list():
+    import jinja2
+
+    from syndicate.errors import BuildError
+    from syndicate.templating import pick
+
+    sources = {"b.html": "b", "c.html": "c"}
+    listed = jinja2.Environment(loader=jinja2.DictLoader(sources))
+    unlisted = jinja2.Environment(loader=jinja2.FunctionLoader(sources.get))
+    for env in (listed, unlisted):
+        assert pick(env, ["a.html", "b.html", "c.html"]).render() == "b"
+        assert pick(env, ["c.html", "b.html"]).render() == "c"
+        with pytest.raises(BuildError, match=r"no template found among a\.html, z\.html"):
+            pick(env, ["a.html", "z.html"])
