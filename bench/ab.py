@@ -30,17 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The runner sits beside this file, not in a package.
-from run import (
-    SCENARIOS,
-    WORK,
-    apply_changes,
-    clean,
-    corpus_digest,
-    ensure_corpus,
-    scenario_changes,
-    tools_for,
-    undo_changes,
-)
+from run import SCENARIOS, scenario_build
 
 MARK = "ab-stages "
 
@@ -108,24 +98,13 @@ def main() -> None:
                                                               if s != "cold-jobs1"])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    corpus = ensure_corpus(args.size, regenerate=False)
-    tool = tools_for(args.size, corpus, corpus_digest(corpus))["syndicate"]
-    command = tool.command([])
-    journal = WORK / str(args.size) / "journal.json"
-    undo_changes(journal)
     results: dict[str, list[dict[str, object]]] = {tree: [] for tree in args.trees}
     for number in range(1, args.rounds + 1):
         for tree in args.trees:
-            if args.scenario == "cold":
-                clean(tool)
+            # Brought up to date by the same tree: a build by another program is a real one.
+            with scenario_build(args.size, args.scenario,
+                                functools.partial(build_once, tree)) as (tool, command):
                 measured = build_once(tree, command, tool.cwd)
-            else:
-                build_once(tree, command, tool.cwd)
-                apply_changes(scenario_changes(args.scenario, corpus, args.size), journal)
-                try:
-                    measured = build_once(tree, command, tool.cwd)
-                finally:
-                    undo_changes(journal)
             results[tree].append(measured)
             print(f"round {number}, {tree}: {measured['wall']:.2f} s, CPU {measured['cpu']:.2f} s;"
                   f" {measured['stages']}", flush=True)

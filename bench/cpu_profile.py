@@ -31,16 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # The runner sits beside this file, not in a package.
-from run import (
-    WORK,
-    apply_changes,
-    clean,
-    corpus_digest,
-    ensure_corpus,
-    scenario_changes,
-    tools_for,
-    undo_changes,
-)
+from run import WORK, scenario_build
 
 _FRAME = re.compile(r" \((?:.*/)?([^/]*?):\d+\)")
 
@@ -50,24 +41,12 @@ def profile(size: int, scenario: str, rate: int, raw: Path) -> None:
     spy = shutil.which("py-spy")
     if spy is None:
         sys.exit("cpu_profile: py-spy is not installed (pip install py-spy)")
-    corpus = ensure_corpus(size, regenerate=False)
-    tool = tools_for(size, corpus, corpus_digest(corpus))["syndicate"]
-    journal = WORK / str(size) / "journal.json"
-    undo_changes(journal)
-    build = tool.command([])
-    if scenario == "cold":
-        clean(tool)
-    else:
-        subprocess.run(build, cwd=tool.cwd, check=True)  # up to date before the change
-        apply_changes(scenario_changes(scenario, corpus, size), journal)
     raw.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with scenario_build(size, scenario) as (tool, build):
         subprocess.run([spy, "record", "-r", str(rate), "--subprocesses", "-f", "raw",
                         "-o", str(raw), "--", *build], cwd=tool.cwd, check=True)
-    finally:
-        if scenario != "cold":
-            undo_changes(journal)
-            subprocess.run(build, cwd=tool.cwd, check=True)
+    if scenario != "cold":
+        subprocess.run(build, cwd=tool.cwd, check=True)  # up to date again, change undone
 
 
 def call_paths(raw: Path, rate: int, focus: str) -> dict[str, Counter[tuple[str, ...]]]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -42,7 +43,7 @@ import signal
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -297,6 +298,34 @@ def undo_changes(journal: Path) -> None:
             path.write_bytes(base64.b64decode(entry["data"]))
             os.utime(path, ns=(entry["mtime_ns"], entry["mtime_ns"]))
     journal.unlink()
+
+
+@contextlib.contextmanager
+def scenario_build(size: int, scenario: str,
+                   build: Callable[[list[str], Path], object] | None = None,
+                   ) -> Iterator[tuple[Tool, list[str]]]:
+    """Make syndicate's output for `size` ready for one measured build of `scenario` and
+    yield the tool and its build command: for `cold` the output and caches are removed;
+    otherwise the output is brought up to date with `build(command, cwd)` (default: run the
+    command) and the scenario's change is made, journalled, and undone afterwards."""
+    corpus = ensure_corpus(size, regenerate=False)
+    tool = tools_for(size, corpus, corpus_digest(corpus))["syndicate"]
+    journal = WORK / str(size) / "journal.json"
+    undo_changes(journal)
+    command = tool.command([])
+    if scenario == "cold":
+        clean(tool)
+        yield tool, command
+        return
+    if build is None:
+        subprocess.run(command, cwd=tool.cwd, check=True)
+    else:
+        build(command, tool.cwd)
+    apply_changes(scenario_changes(scenario, corpus, size), journal)
+    try:
+        yield tool, command
+    finally:
+        undo_changes(journal)
 
 
 # ---- measuring -----------------------------------------------------------------------------
