@@ -25,23 +25,23 @@ HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def render(site: Site, ctx: RenderContext) -> list[Artifact]:
-    entries = sitemap_entries(site)
-    artifacts = []
-    if len(entries) <= URLS_PER_FILE:
-        artifacts.append(Artifact("sitemap.xml", _urlset(entries), XML_TYPE))
+    lists, stories = _list_entries(site), _canonical_here(site)
+    if len(lists) + len(stories) <= URLS_PER_FILE:
+        entries = lists + [(a.url, a.updated) for a in stories]
+        artifacts = [Artifact("sitemap.xml", _urlset(entries), XML_TYPE)]
     else:
-        artifacts.extend(_index(site))
+        artifacts = _index(site, lists, stories[::-1])
     artifacts.append(Artifact("news-sitemap.xml", _news(site), XML_TYPE))
     return artifacts
 
 
-def _index(site: Site) -> list[Artifact]:
-    """Return a sitemap index and its files: first the home and list pages (whose `lastmod`
-    moves with every new story), then the article pages, oldest first. A new story changes
-    the first files and the last one, and a crawler that reads an older file's `lastmod` in
-    the index knows it need not fetch it again; the build need not write it either."""
-    lists = _list_entries(site)
-    stories = [a for a in reversed(site.articles) if not a.canonical_url]
+def _index(site: Site, lists: list[tuple[str, datetime]],
+           stories: list[Article]) -> list[Artifact]:
+    """Return a sitemap index and its files: first the home and list pages (`lists`, whose
+    `lastmod` moves with every new story), then the article pages (`stories`, oldest first).
+    A new story changes the first files and the last one, and a crawler that reads an older
+    file's `lastmod` in the index knows it need not fetch it again; the build need not write
+    it either."""
     artifacts, index = [], []
     for start in range(0, len(lists), URLS_PER_FILE):
         chunk = lists[start:start + URLS_PER_FILE]
@@ -65,11 +65,12 @@ def _index(site: Site) -> list[Artifact]:
 
 def sitemap_entries(site: Site) -> list[tuple[str, datetime]]:
     """Return (URL, lastmod) for the home page, every term page and every article page."""
-    if not site.articles:
-        return []
-    entries = _list_entries(site)
-    entries.extend((a.url, a.updated) for a in site.articles if not a.canonical_url)
-    return entries
+    return _list_entries(site) + [(a.url, a.updated) for a in _canonical_here(site)]
+
+
+def _canonical_here(site: Site) -> list[Article]:
+    """Return the articles whose canonical page is on this site, newest first."""
+    return [a for a in site.articles if not a.canonical_url]
 
 
 def _list_entries(site: Site) -> list[tuple[str, datetime]]:
