@@ -314,32 +314,27 @@ class Writer:
         # Files the manifest lists with the artifact's fingerprint are kept if out/ still
         # holds them as written; that check (a stat each) is made while the others render.
         presumed: list[str] = []
+        render_many = render_many or render_in_order
         try:
             for path in sorted(by_path):
                 artifact = by_path[path]
                 known = old.get(path)
                 if artifact.fingerprint and _recorded(known, artifact.fingerprint):
                     presumed.append(path)
-                elif artifact.render is not None:
-                    deferred.append(self._splicing(artifact, known) or artifact)
                 else:
-                    self._put(artifact, artifact.rendered(), known, new, report)
+                    self._make(artifact, known, deferred, new, report)
             checks = self._checking(presumed, old, new, report)
             per_result = len(presumed) // max(1, len(deferred))
-            altered_paths: list[str] = []
-            for artifact, ready in (render_many or render_in_order)(deferred, self.stage):
+            altered: list[str] = []
+            for artifact, ready in render_many(deferred, self.stage):
                 self._put_staged(artifact, ready, old.get(artifact.path), new, report)
-                altered_paths.extend(filter(None, itertools.islice(checks, per_result)))
-            altered_paths.extend(filter(None, checks))
+                altered.extend(filter(None, itertools.islice(checks, per_result)))
+            altered.extend(filter(None, checks))
             # Changed or gone since the last build wrote them: made after all.
-            altered = []
-            for path in altered_paths:
-                artifact, known = by_path[path], old.get(path)
-                if artifact.render is not None:
-                    altered.append(self._splicing(artifact, known) or artifact)
-                else:
-                    self._put(artifact, artifact.rendered(), known, new, report)
-            for artifact, ready in (render_many or render_in_order)(altered, self.stage):
+            again: list[Artifact] = []
+            for path in altered:
+                self._make(by_path[path], old.get(path), again, new, report)
+            for artifact, ready in render_many(again, self.stage):
                 self._put_staged(artifact, ready, old.get(artifact.path), new, report)
         except BaseException:
             self._clear_temporary_files()
@@ -377,6 +372,15 @@ class Writer:
         report.written.sort()
         report.unchanged.sort()
         return report
+
+    def _make(self, artifact: Artifact, known: list | None, deferred: list[Artifact],
+              new: dict[str, list], report: WriteReport) -> None:
+        """Put the artifact's bytes in place now, or add it to `deferred` (to render, or to
+        splice into the file the last build wrote) when it is a deferred one."""
+        if artifact.render is not None:
+            deferred.append(self._splicing(artifact, known) or artifact)
+        else:
+            self._put(artifact, artifact.rendered(), known, new, report)
 
     def _put(self, artifact: Artifact, framed: Framed, known: list | None,
              new: dict[str, list], report: WriteReport) -> None:
