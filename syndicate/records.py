@@ -92,11 +92,12 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
         result.problems.extend(listing.problems)
     result.files_read = len(files)
     misses = []
+    cache = cache or {}
     for number, (path, shown) in enumerate(files):
-        entry = (cache or {}).get(shown)
-        state = (None if entry is None else listing.state(number) if listing is not None
-                 else file_state(path))
-        entry, refreshed = _still_valid(root, path, entry, state)
+        entry, refreshed = cache.get(shown), False
+        if entry is not None:
+            state = listing.state(number) if listing is not None else file_state(path)
+            entry, refreshed = _still_valid(root, path, entry, state)
         if entry is not None and bodies is not None and not bodies.holds(entry):
             entry = None
         if entry is None:
@@ -120,12 +121,12 @@ def load_records(config: Config, *, cache: dict[str, Entry] | None = None,
     return result
 
 
-def _still_valid(records: Path, path: str, entry: Entry | None,
-                 state: FileState | None) -> tuple[Entry | None, bool]:
+def _still_valid(records: Path, path: str, entry: Entry,
+                 state: FileState) -> tuple[Entry | None, bool]:
     """Return the cached entry if the file, in `state` (and its local images, below the
     `records` folder) did not change, and whether its recorded state had to be brought up to
     date."""
-    if entry is None or state is None or state == MISSING:
+    if state == MISSING:
         return None, False
     refreshed = state != (entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
     if refreshed:
