@@ -94,6 +94,9 @@ class Article:
     digest: str = ""
     # Set when the body is kept on disk (body_html is then ""): read it with Site.body.
     body_ref: BodyRef | None = None
+    # text.normalise_title(title), made once at parse (the record cache keeps it): every
+    # build compares the headlines of every story for duplicates. "" when not made yet.
+    title_key: str = ""
 
     @cached_property
     def render_key(self) -> str:

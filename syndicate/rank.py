@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -79,14 +78,25 @@ def latest_in_section(site: Site, article: Article, *, count: int | None = None)
     if count <= 0:
         return []
     index = _index(site)
-    section = _section_key(article)
     own = index.keys_of(article, index.position_of(article))
-    # Most stories are not among their section's newest, nor duplicates of them: for those
-    # the list is the section's head, made once.
-    head = index.section_head(section, count)
-    positions = (head.positions if head.keys.isdisjoint(own)
-                 else index.newest_in_section(section, count, _Dedupe(own)))
-    return [index.articles[position] for position in positions]
+    return [index.articles[p] for p in index.latest(_section_key(article), own, count)]
+
+
+def latest_places(site: Site, place: int) -> tuple[int, ...]:
+    """Return latest_in_section(site, site.articles[place]) as places in site.articles.
+
+    Every page of the site asks this of its own story: by place, the index needs no lookup
+    by id, and the caller none back from the stories to their places."""
+    count = site.config.latest.count
+    if count <= 0:
+        return ()
+    index = _index(site)
+    article = site.articles[place]
+    to_place = index.site_places(site)
+    if to_place is None:  # positions are places
+        return index.latest(_section_key(article), index.dedupe_keys(place), count)
+    return tuple(to_place[p] for p in index.latest(
+        _section_key(article), index.keys_of(article, index.position_of(article)), count))
 
 
 def related(site: Site, article: Article, *, count: int | None = None) -> list[Article]:
@@ -159,25 +169,17 @@ def _related(site: Site, article: Article, count: int | None,
 # -- Duplicates --------------------------------------------------------------------------------
 
 DedupeKeys = tuple[tuple[str, str], ...]
-_WORD = re.compile(r"\w+")
 
 
 def _dedupe_keys(article: Article) -> DedupeKeys:
     keys = [("id", article.id)]
     if article.canonical:
         keys.append(("url", article.canonical))
-    title = _title_key(article.title)
+    # Parsed records come with the key made; articles made some other way may not.
+    title = article.title_key or text.normalise_title(article.title)
     if title:
         keys.append(("title", title))
     return tuple(keys)
-
-
-def _title_key(title: str) -> str:
-    """Return text.normalise_title(title), quickly when the headline is ASCII (no accents to
-    fold, so lowering and splitting into words gives the same result)."""
-    if title.isascii():
-        return " ".join(_WORD.findall(title.lower()))
-    return text.normalise_title(title)
 
 
 class _Dedupe:
@@ -240,9 +242,10 @@ class _Index:
     tag_term: dict[str, int]
     section_term: dict[str, int]
     by_section: dict[str, tuple[int, ...]]  # by section: positions, newest first
-    # Headlines are normalised on first use: doing them all up front costs more than ranking.
+    # Duplicate keys are made on first use: every build needs only some of them.
     keys_at: list[DedupeKeys | None] = field(default_factory=list)
     heads: dict[tuple[str, int], _SectionHead] = field(default_factory=dict)
+    to_place: list[int] | None = None  # see site_places
 
     def dedupe_keys(self, position: int) -> DedupeKeys:
         keys = self.keys_at[position]
@@ -272,6 +275,29 @@ class _Index:
             if dedupe.take(self.dedupe_keys(position)):
                 chosen.append(position)
         return tuple(chosen)
+
+    def latest(self, section: str, own: DedupeKeys, count: int) -> tuple[int, ...]:
+        """Return the positions of the section's newest `count` stories that are not the
+        story with the keys `own`, nor duplicates of it or of each other."""
+        # Most stories are not among their section's newest, nor duplicates of them: for those
+        # the list is the section's head, made once.
+        head = self.section_head(section, count)
+        if head.keys.isdisjoint(own):
+            return head.positions
+        return self.newest_in_section(section, count, _Dedupe(own))
+
+    def site_places(self, site: Site) -> list[int] | None:
+        """Return the place in site.articles of the story at each position, or None when the
+        index holds the site's articles in the site's order (as it does for a Site made by
+        build_site, which sorts them newest first and drops drafts)."""
+        if self.to_place is None:
+            if len(self.articles) == len(site.articles) and all(
+                    a is b for a, b in zip(self.articles, site.articles, strict=True)):
+                self.to_place = []
+            else:
+                place_of = {id(a): number for number, a in enumerate(site.articles)}
+                self.to_place = [place_of[id(a)] for a in self.articles]
+        return self.to_place or None
 
     def section_head(self, section: str, count: int) -> _SectionHead:
         """Return the section's newest `count` distinct stories (made once per section and

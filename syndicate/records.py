@@ -436,7 +436,7 @@ def parse_record(data: dict[str, Any], shown: str, default_id: str, config: Conf
         authors=authors, images=images, tags=tags, priority=priority,
         # Derived here rather than at every build: the record cache keeps it.
         slug=slug or text.slug_or_hash(title, record_id), canonical_url=canonical,
-        related_ids=related, draft=draft,
+        related_ids=related, draft=draft, title_key=text.normalise_title(title),
     )
     return article, check.problems
 

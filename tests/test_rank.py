@@ -7,6 +7,8 @@ import gc
 import json
 import math
 import random
+import re
+import unicodedata
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -448,12 +450,28 @@ def test_related_matches_the_formula_over_all_pairs(
             brute_force_related(site, article, count), article.id
 
 
+def folded_headline(title: str) -> str:
+    """The documented normalisation, spelled out: case, accents and punctuation gone."""
+    folded = unicodedata.normalize("NFKD", title.casefold())
+    return " ".join(re.findall(r"\w+", "".join(c for c in folded
+                                               if not unicodedata.combining(c))))
+
+
 @given(st.text(st.characters(max_codepoint=127), max_size=40) | st.text(max_size=40))
-def test_headline_keys_match_the_shared_normalisation(title: str) -> None:
-    # rank has a fast path for ASCII headlines; it must agree with text.normalise_title.
+def test_headline_keys_match_the_documented_normalisation(title: str) -> None:
+    # normalise_title has a fast path for ASCII headlines; it must agree with the folding.
+    assert text.normalise_title(title) == folded_headline(title)
     article = story("x", 1, title=title or "x")
-    assert ("title", text.normalise_title(article.title)) in rank._dedupe_keys(article) or \
-        not text.normalise_title(article.title)
+    assert ("title", folded_headline(article.title)) in rank._dedupe_keys(article) or \
+        not folded_headline(article.title)
+
+
+def test_duplicate_checks_use_the_headline_key_the_record_was_parsed_with() -> None:
+    # Parsing makes the key once (the record cache keeps it); ranking must not make its own.
+    first = dataclasses.replace(story("a", 1, title="One headline"), title_key="same story")
+    second = dataclasses.replace(story("b", 2, title="Another headline"), title_key="same story")
+    site = make_site([first, second])
+    assert ids(latest_in_section(site, site.by_id["a"])) == []
 
 
 def brute_force_latest(site: Site, article: Article, count: int) -> list[str]:
@@ -478,3 +496,17 @@ def test_latest_in_section_matches_the_definition(seed: int, size: int, count: i
     for article in site.articles:
         assert ids(latest_in_section(site, article, count=count)) == \
             brute_force_latest(site, article, count), article.id
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32), st.integers(1, 60), st.integers(0, 6), st.booleans())
+def test_latest_places_are_the_places_of_the_latest_list(seed: int, size: int, count: int,
+                                                          in_site_order: bool) -> None:
+    site = make_site(seeded_corpus(seed, size))
+    site = dataclasses.replace(site, config=dataclasses.replace(
+        site.config, latest=dataclasses.replace(site.config.latest, count=count)))
+    if not in_site_order:  # a Site not made by build_site: the index has its own order
+        site = dataclasses.replace(site, articles=site.articles[::-1])
+    for place, article in enumerate(site.articles):
+        assert [site.articles[p] for p in rank.latest_places(site, place)] == \
+            latest_in_section(site, article), article.id

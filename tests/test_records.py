@@ -128,6 +128,11 @@ def test_slugs_are_ascii_deterministic_and_collisions_resolved(mini_site):
     assert any("slug: \"Bad Slug!\" must be lower-case" in line for line in lines(loaded))
     assert any('b.json: slug: "/news/2026/03/14/cafe-creme-zurich-krakow/" is also the URL of '
                "articles/a.json" in line for line in lines(loaded))
+    # The headline as duplicate checks compare it, made at parse and kept by the record cache.
+    keys = {a.id: a.title_key for a in loaded.site.articles}
+    assert keys["a"] == keys["b"] == "cafe creme zurich krakow"
+    assert keys["c"] == "κομητησ"  # casefolded: a final sigma is a sigma
+    assert {a.id: a.title_key for a in load(config, use_cache=True).site.articles} == keys
 
 
 def test_xml_invalid_characters_are_removed_from_text(mini_site):

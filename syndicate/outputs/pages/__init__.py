@@ -123,10 +123,9 @@ class PageMaker:
         rank.prepare(site)
         fingerprint(site.config, self.common_key)
         keys(articles)
-        number = {id(article): index for index, article in enumerate(articles)}
         related_lists = self.related_lists()
         plans = self.ctx.start_map(
-            lambda index: self.plan(index, number, related_lists[index]), len(articles))
+            lambda index: self.plan(index, related_lists[index]), len(articles))
         try:
             for article in articles:
                 self.check_article(article)
@@ -167,15 +166,14 @@ class PageMaker:
 
         return rankcache.lists(self.ctx.stash("related", scope, [key], rank_all)(0))
 
-    def plan(self, index: int, number: dict[int, int],
-             related_places: tuple[int, ...]) -> ArticlePlan:
+    def plan(self, index: int, related_places: tuple[int, ...]) -> ArticlePlan:
         """Return the article's related (given) and latest stories (by their place in
         site.articles), the fingerprint of its page but the latest list, and the whole
         page's fingerprint."""
         site = self.site
         article = site.articles[index]
         related = [site.articles[place] for place in related_places]
-        latest = rank.latest_in_section(site, article)
+        latest_places = rank.latest_places(site, index)
         section_term = self.sections.get(article.section_slug)
         # Every new story of a section changes the latest list on all of the section's pages,
         # and nothing else on them: the rest of the page has a fingerprint of its own, so
@@ -183,8 +181,8 @@ class PageMaker:
         rest = fingerprint(site.config, "article", self.common_key, article.render_key,
                            keys(related),
                            (section_term.name, section_term.url) if section_term else None)
-        return (related_places, tuple(number[id(a)] for a in latest),
-                rest, fingerprint(site.config, rest, keys(latest)))
+        return (related_places, latest_places, rest,
+                fingerprint(site.config, rest, keys(map(site.articles.__getitem__, latest_places))))
 
     def latest_list(self, article: Article, latest_articles: list[Article]) -> LinkList:
         return LinkList(f"Latest {article.section} News",
