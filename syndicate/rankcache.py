@@ -149,9 +149,7 @@ def rank_all(site: Site, stories: list[bytes], previous: bytes | None,
     """Return the encoded State of every article of `site` (whose rank.story_digests are
     `stories`): lists carried over from the `previous` state where they cannot have
     changed, the others ranked (over map_all)."""
-    index = rank.index_of(site)
-    if len(index.articles) != len(site.articles) or any(
-            a is not b for a, b in zip(index.articles, site.articles, strict=True)):
+    if rank.index_of(site).site_places(site) is not None:
         raise ValueError("the ranking index is not in the site's order")
     names = rank.term_names(site)
     old = decode(previous)

@@ -161,6 +161,9 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
+_WORD = re.compile(r"\w+")
+
+
 def normalise_title(title: str) -> str:
     """Return a headline reduced for duplicate detection: case, accents and punctuation gone."""
     if title.isascii():
@@ -169,5 +172,3 @@ def normalise_title(title: str) -> str:
     folded = unicodedata.normalize("NFKD", title.casefold())
     return " ".join(_WORD.findall("".join(c for c in folded if not unicodedata.combining(c))))
 
-
-_WORD = re.compile(r"\w+")

@@ -136,3 +136,13 @@ def test_a_tag_on_every_story_that_starts_to_count_ranks_everything_again():
     site = make_site(articles, related)
     state = rankcache.rank_all(site, rank.story_digests(site), state, map_in_order)
     assert rankcache.lists(state) == ranked_anew(site)
+
+
+def test_a_site_whose_index_has_another_order_is_refused():
+    # Kept lists are stored by place: they mean nothing unless positions are places.
+    rng = random.Random(5)
+    site = make_site([story(rng, n) for n in range(50)], RelatedConfig())
+    shuffled = dataclasses.replace(site, articles=site.articles[::-1])
+    with pytest.raises(ValueError, match="not in the site's order"):
+        rankcache.rank_all(shuffled, rank.story_digests(shuffled), None, map_in_order)
+    rankcache.rank_all(site, rank.story_digests(site), None, map_in_order)
