@@ -34,6 +34,7 @@ import argparse
 import base64
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -527,8 +528,10 @@ def report(results: dict, sizes: list[int], command: str, date: str, facts: str,
                 f"| {seconds(row['pelican'])} | {megabytes(row['pelican'])} "
                 f"| {ratio(row['syndicate'], row['hugo'])} "
                 f"| {ratio(row['syndicate'], row['pelican'])} | {load} |")
-    if len(sizes) > 1:
-        small, large = min(sizes), max(sizes)
+    # One growth table for each step between sizes: the targets are about 10,000 -> 100,000,
+    # which a single table from the smallest size to the largest would hide.
+    ordered = sorted(sizes)
+    for small, large in itertools.pairwise(ordered):
         lines += ["", f"Growth from {small:,} to {large:,} articles (time ratio; "
                   f"{large / small:g} would be linear):", "",
                   "| scenario | syndicate | Hugo | Pelican |", "|---|---:|---:|---:|"]
