@@ -7,6 +7,7 @@ test_feeds_* modules.
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 from datetime import datetime
@@ -17,12 +18,14 @@ import feedparser
 import html5lib
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from syndicate.build import load
 from syndicate.config import config_from_dict
 from syndicate.errors import ConfigError
-from syndicate.outputs import RenderContext, feedxml
+from syndicate.outputs import RenderContext, feedxml, jsonfeed
 from syndicate.outputs import feeds as feeds_output
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -291,6 +294,33 @@ def test_json_feeds_validate_against_the_schema(fixture_copy):
     broken = {"version": "https://jsonfeed.org/version/1.1", "title": "x",
               "items": [{"id": "1", "date_published": "14 March 2026"}]}
     assert list(validator.iter_errors(broken)), "the schema check can fail"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=24)
+
+
+@given(JSON_VALUES)
+def test_json_feed_text_is_what_json_dumps_writes(value):
+    assert jsonfeed._dumps(value) == json.dumps(value, ensure_ascii=False,
+                                                indent=jsonfeed.INDENT)
+
+
+def test_json_feed_text_leaves_no_cycles_for_a_paused_collector():
+    # A build pauses and freezes the collector while it renders (syndicate.collector): a
+    # cycle made there is kept until the build ends.
+    was_on = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        jsonfeed._dumps({"items": [{"id": "a", "tags": ["x", "y"], "n": 1.5}], "none": None})
+        assert gc.collect() == 0
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def test_opml_lists_every_feed(fixture_copy):
