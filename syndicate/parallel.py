@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import gc
 import itertools
 import multiprocessing
 import multiprocessing.pool
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,6 +31,9 @@ MIN_PARALLEL = 64
 # Below this many items of planning work (related stories for each article, say), likewise.
 MIN_PARALLEL_MAP = 1000
 _WORK: Callable[[int], Any] | None = None
+_STOP: Any = None  # the pool's shared flag: true once the parent stops the map
+# How long a stopped map's workers get to end on their own before they are killed.
+STOP_GRACE_SECONDS = 30.0
 
 
 def default_jobs() -> int:
@@ -70,9 +75,11 @@ class _PoolMap:
     """A forked pool, with the collector frozen while it lives, and maybe a map under way
     (see syndicate.outputs.StartMap)."""
 
-    def __init__(self, pool: multiprocessing.pool.Pool, frozen: contextlib.ExitStack) -> None:
+    def __init__(self, pool: multiprocessing.pool.Pool, frozen: contextlib.ExitStack,
+                 stop: Any) -> None:
         self.pool = pool
         self._frozen = frozen
+        self._stop = stop
         self._chunks: multiprocessing.pool.MapResult | None = None
 
     @classmethod
@@ -80,13 +87,15 @@ class _PoolMap:
         frozen = contextlib.ExitStack()
         frozen.enter_context(collector.frozen())
         try:
+            context = multiprocessing.get_context("fork")
+            # A flag in shared memory: workers read it before each item, without a lock.
+            stop = context.RawValue(ctypes.c_bool, False)
             # Forked, the workers get `work` as it is: it is never pickled.
-            pool = multiprocessing.get_context("fork").Pool(
-                jobs, initializer=_start_worker, initargs=(work,))
+            pool = context.Pool(jobs, initializer=_start_worker, initargs=(work, stop))
         except BaseException:
             frozen.close()
             raise
-        return cls(pool, frozen)
+        return cls(pool, frozen, stop)
 
     def start(self, count: int, chunk: int) -> _PoolMap:
         self._chunks = self.pool.map_async(
@@ -108,20 +117,33 @@ class _PoolMap:
         self.end(finished=False)
 
     def end(self, finished: bool) -> None:
-        """Let the workers finish (they have no more work) or end them at once."""
+        """Let the workers finish their work, or (not `finished`) skip what is left of it.
+
+        Either way they end on their own. Pool.terminate() kills them wherever they are: one
+        killed while it sends a result holds the result queue's lock for ever, and the pool
+        then waits for that lock while it shuts down (a cancelled map of large results hung
+        so, one time in a few). It is only the last resort, for workers stuck in one item.
+        """
         try:
+            if not finished:
+                self._stop.value = True
+            self.pool.close()
             if finished:
-                self.pool.close()
                 self.pool.join()
+            else:
+                joining = threading.Thread(target=self.pool.join, daemon=True)
+                joining.start()
+                joining.join(STOP_GRACE_SECONDS)
         finally:
             self.pool.terminate()
             self._frozen.close()
 
 
-def _start_worker(work: Callable[[int], Any] | None = None) -> None:
-    global _WORK
+def _start_worker(work: Callable[[int], Any] | None = None, stop: Any = None) -> None:
+    global _WORK, _STOP
     if work is not None:
         _WORK = work
+    _STOP = stop
     # The parent may have paused its collector (syndicate.collector) while it forked: what
     # it makes lives until the build ends, but a worker's objects (one page's rendering, say)
     # are garbage soon after, some of it in cycles.
@@ -133,8 +155,17 @@ def _start_worker(work: Callable[[int], Any] | None = None) -> None:
 
 
 def _work_range(bounds: tuple[int, int]) -> list[Any]:
+    """Do the work for each index in range(*bounds); once the parent stopped the map (see
+    _PoolMap.end), return what is done: nobody takes the result."""
     assert _WORK is not None
-    return [_WORK(index) for index in range(*bounds)]
+    if _STOP is None:
+        return [_WORK(index) for index in range(*bounds)]
+    done = []
+    for index in range(*bounds):
+        if _STOP.value:
+            break
+        done.append(_WORK(index))
+    return done
 
 
 def mapper(jobs: int) -> MapAll:

@@ -345,6 +345,42 @@ def _fails_at_777(index: int) -> int:
     return index
 
 
+_DONE = None  # a shared count of the items _slow_and_large did, set before the workers fork
+
+
+def _slow_and_large(index: int) -> bytes:
+    import time
+
+    _DONE.value += 1
+    time.sleep(0.002)
+    return b"x" * 100_000
+
+
+def test_a_stopped_map_skips_the_rest_and_its_workers_end_on_their_own():
+    # Killed while it sent a result, a worker held the result queue's lock for ever, and the
+    # pool's shutdown waited on it: a cancelled map or a failed build hung now and then.
+    import ctypes
+    import multiprocessing
+
+    from syndicate import parallel
+
+    global _DONE
+    _DONE = multiprocessing.get_context("fork").RawValue(ctypes.c_long, 0)
+    for _ in range(3):
+        _DONE.value = 0
+        started = parallel.starter(2)(_slow_and_large, 3000)
+        workers = list(started.pool._pool)
+        started.cancel()
+        assert [worker.exitcode for worker in workers] == [0, 0], "workers were killed"
+        assert _DONE.value < 1500, "the workers went on with the map after it was stopped"
+    assert not multiprocessing.active_children()
+    # A consumer that stops taking a stream's results stops its workers the same way.
+    stream = parallel.streamer(2)(_slow_and_large, 3000)
+    next(stream)
+    stream.close()
+    assert not multiprocessing.active_children()
+
+
 def test_a_started_map_runs_in_workers_while_the_parent_goes_on_and_ends_them_always():
     import multiprocessing
     import os
