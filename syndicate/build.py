@@ -20,6 +20,7 @@ from .recordcache import (
     CACHE_DIR,
     OLD_CACHE_FILE,
     CachedRecords,
+    SpooledShards,
     dump_shards,
     load_cache,
     split_shards,
@@ -43,7 +44,7 @@ class Loaded:
     cache: CachedRecords | None = None  # the record cache as this build read it
     # Set by keep_for_commit: the record-cache shards to write, and the image files the
     # records named with their states (None if one changed while the build read it).
-    shard_files: list[tuple[str, bytes]] | None = None
+    shard_files: SpooledShards | None = None
     images: dict[str, FileState] | None = None
 
     @property
@@ -116,7 +117,8 @@ def keep_for_commit(loaded: Loaded) -> None:
         return
     shards = split_shards(records.entries)
     stale = (loaded.cache or CachedRecords()).stale_shards(shards, records.changed)
-    loaded.shard_files = list(dump_shards(loaded.config, shards, stale))
+    loaded.shard_files = SpooledShards(loaded.config.out_dir)
+    loaded.shard_files.add(dump_shards(loaded.config, shards, stale))
     loaded.images = stamp.used_images(entry.images for entry in records.entries.values())
     records.entries.clear()
     records.articles.clear()
@@ -164,6 +166,7 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
     inputs = inputs or gather(config_path, out_dir=out_dir, environ=environ)
     store = BlobStore(inputs.config.out_dir, parallel.streamer(jobs), reuse=use_cache)
     saved = False
+    loaded: Loaded | None = None
     # What is loaded lives until the build ends: the collector need not walk it again.
     with collector.frozen():
         try:
@@ -180,6 +183,8 @@ def build(config_path: Path | str, *, out_dir: str | None = None, strict: bool =
                                        progress=progress, early=early)
             saved = True
         finally:
+            if loaded is not None and loaded.shard_files is not None:
+                loaded.shard_files.close()
             if not saved:
                 store.discard()
     return BuildResult(loaded, report, early)

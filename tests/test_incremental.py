@@ -245,6 +245,45 @@ def test_one_new_record_rewrites_one_cache_shard(tmp_path):
     assert sum(before[number] != after[number] for number in range(SHARDS)) == 1
 
 
+def test_cache_shards_wait_for_the_commit_on_disk_not_in_memory(tmp_path):
+    import tracemalloc
+
+    from syndicate.recordcache import CACHE_DIR, SpooledShards, shard_name
+
+    def shards():
+        for number in range(4):
+            yield shard_name(number), random.Random(number).randbytes(4 << 20)
+
+    out = tmp_path / "out"
+    (out / CACHE_DIR).mkdir(parents=True)
+    spool = SpooledShards(out)
+    tracemalloc.start()
+    try:
+        spool.add(shards())
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 1 << 20, f"{held} bytes of 16 MB of shards stayed in memory"
+    assert list(spool) == list(shards())
+    assert os.listdir(out / CACHE_DIR) == [], "the parked shards have a name in out/"
+    spool.close()
+    spool.close()
+    assert list(spool) == []
+    # Without a cache folder of its own in out/ (a first build, or a link leading out of
+    # out/), nothing is parked anywhere: the shards are held.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / CACHE_DIR).symlink_to(elsewhere)
+    for root in (tmp_path / "fresh", linked):
+        spool = SpooledShards(root)
+        spool.add(shards())
+        assert list(spool) == list(shards())
+        spool.close()
+    assert os.listdir(elsewhere) == []
+
+
 def test_the_record_cache_sees_an_image_appear_and_an_edit_that_keeps_the_mtime(tmp_path):
     site = Site(tmp_path / "site", random.Random(6))
     story = site.root / "articles" / "s0.json"
