@@ -94,6 +94,35 @@ def check_artifacts(artifacts: Iterable[Artifact]) -> dict[str, Artifact]:
     return by_path
 
 
+# Entries per part in json_in_parts: json.dumps holds several times its output while it
+# works, so each part stays around a hundred kilobytes.
+JSON_PART = 512
+
+
+def json_in_parts(fields: dict[str, object], key: str,
+                  big: dict[str, list] | list[str]) -> Iterator[bytes]:
+    """Yield, in parts, the bytes of json.dumps({**fields, key: big}, sort_keys=True,
+    separators=(",", ":")) for a big dict or a sorted list of strings: the manifest of a
+    100,000-article site is a 45 MB text, which made whole cost its size twice over at the
+    end of the commit, when the build holds the most."""
+    def dumps(value: object) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    names = sorted([*fields, key])
+    at = names.index(key)
+    head = dumps({name: fields[name] for name in names[:at]})[:-1]
+    tail = dumps({name: fields[name] for name in names[at + 1:]})[1:]
+    yield (head + ("," if at else "") + json.dumps(key) + ":").encode()
+    keys = sorted(big) if isinstance(big, dict) else big
+    opening, closing = ("{", "}") if isinstance(big, dict) else ("[", "]")
+    yield opening.encode()
+    for start in range(0, len(keys), JSON_PART):
+        part = keys[start:start + JSON_PART]
+        text = dumps({name: big[name] for name in part} if isinstance(big, dict) else part)
+        yield (("," if start else "") + text[1:-1]).encode()
+    yield (closing + ("," if at < len(names) - 1 else "") + tail).encode()
+
+
 def _recorded(known: list | None, fingerprint: str) -> bool:
     """Whether the manifest entry `known` records a file written for this fingerprint."""
     return bool(known) and len(known) >= 4 and known[3] == fingerprint  # type: ignore[arg-type]
@@ -170,6 +199,8 @@ class Writer:
         self._out = os.fspath(out_dir)
         self._temp = os.fspath(self.temp_dir)
         self._temp_count = 0
+        # (temporary file, artifact path): the path's target is joined again at the rename,
+        # rather than kept for every file the commit writes.
         self._staged: list[tuple[str, str]] = []
         self._checked_folders: set[str] = set()
         # The manifest's entries as the last commit saved them: {path: [hash, size, mtime_ns,
@@ -210,21 +241,21 @@ class Writer:
     def _save_manifest(self, files: dict[str, list]) -> None:
         # "pending" is read still: versions before the journal marked an interrupted
         # commit's manifest so.
-        body = json.dumps({"version": 1, "pending": False, "files": files},
-                          sort_keys=True, separators=(",", ":")).encode()
-        self._replace(self.out_dir / MANIFEST, body)
+        self._replace_in_parts(self.out_dir / MANIFEST, json_in_parts(
+            {"pending": False, "version": 1}, "files", files))
 
-    def _stage(self, data: bytes) -> str:
-        """Write `data` to a new temporary file in out/ and return its path. Render workers
-        stage too (see stage), each under its own process id."""
+    def _stage(self, data: bytes | Iterable[bytes]) -> str:
+        """Write `data` (bytes, or parts of them) to a new temporary file in out/ and return
+        its path. Render workers stage too (see stage), each under its own process id."""
         self._temp_count += 1
         temp = os.path.join(self._temp, f"{os.getpid()}-{self._temp_count}.tmp")
         handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         try:
             os.fchmod(handle, 0o644)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view):]
+            for part in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(handle, view):]
         finally:
             os.close(handle)
         return temp
@@ -237,6 +268,9 @@ class Writer:
 
     def _replace(self, target: str | Path, data: bytes) -> None:
         os.replace(self._stage(data), target)
+
+    def _replace_in_parts(self, target: str | Path, parts: Iterable[bytes]) -> None:
+        os.replace(self._stage(parts), target)
 
     def _bookkeeping(self, name: str) -> Path:
         if not name.startswith(BOOKKEEPING_PREFIX) or ".." in name.split("/"):
@@ -339,18 +373,21 @@ class Writer:
         except BaseException:
             self._clear_temporary_files()
             raise
+        self._checked_folders = set()  # no more targets to check
         # Everything rendered: only now does out/ change, one atomic rename per file. The
         # journal names every file this build may leave, so that a build killed from here
         # on is finished (and its leftovers removed) by the next one.
         self._forget_stamp()
-        self._replace(self.out_dir / JOURNAL, json.dumps(
-            {"version": 1, "written": sorted(report.written)}, separators=(",", ":")).encode())
-        made: set[str] = set()
-        for temp, target in staged:
-            folder = os.path.dirname(target)
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)
-                made.add(folder)
+        report.written.sort()
+        self._replace_in_parts(self.out_dir / JOURNAL, json_in_parts(
+            {"version": 1}, "written", report.written))
+        folder = None
+        for temp, path in staged:
+            target = self._file(path)
+            # Files come in path order, each folder's together: made once in a row.
+            if (here := os.path.dirname(target)) != folder:
+                os.makedirs(here, exist_ok=True)
+                folder = here
             os.replace(temp, target)
         for path in report.written:
             stat = os.stat(self._file(path))
@@ -393,7 +430,7 @@ class Writer:
         if self._unchanged(target, len(data), hashed, known, lambda: data):
             self._keep(artifact, target, hashed, framed.region, new, report)
         else:
-            self._staged.append((self._stage(data), target))
+            self._staged.append((self._stage(data), artifact.path))
             self._add(artifact, hashed, len(data), framed.region, new, report)
 
     def _put_staged(self, artifact: Artifact, staged: Staged, known: list | None,
@@ -405,7 +442,7 @@ class Writer:
             os.unlink(staged.temp)
             self._keep(artifact, target, staged.digest, staged.region, new, report)
         else:
-            self._staged.append((staged.temp, target))
+            self._staged.append((staged.temp, artifact.path))
             self._add(artifact, staged.digest, staged.size, staged.region, new, report)
 
     @staticmethod

@@ -9,10 +9,20 @@ import stat
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syndicate.errors import BuildError
 from syndicate.model import Artifact
-from syndicate.writer import JOURNAL, MANIFEST, TEMP_DIR, Writer, build_lock, check_path
+from syndicate.writer import (
+    JOURNAL,
+    MANIFEST,
+    TEMP_DIR,
+    Writer,
+    build_lock,
+    check_path,
+    json_in_parts,
+)
 
 
 def art(path: str, data: str) -> Artifact:
@@ -335,3 +345,30 @@ def test_render_workers_stage_the_files_and_a_failing_worker_leaves_out_as_it_wa
         Writer(out).commit(changed, render_many=renderer(2))
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not list((out / TEMP_DIR).iterdir())
+
+
+_NAMES = st.text(min_size=1, max_size=12)
+_ENTRIES = st.lists(st.one_of(st.text(max_size=8), st.integers(-5, 2**62), st.booleans()),
+                    max_size=7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(fields=st.dictionaries(_NAMES, st.one_of(st.integers(), st.booleans(), _NAMES),
+                              max_size=3),
+       key=_NAMES, big=st.one_of(st.dictionaries(_NAMES, _ENTRIES, max_size=40),
+                                 st.lists(_NAMES, max_size=40).map(sorted)),
+       part=st.integers(1, 9))
+def test_json_written_in_parts_is_what_json_dumps_writes(fields, key, big, part):
+    # The manifest and the journal are written part by part (a big site's manifest is tens
+    # of megabytes of text at the build's busiest moment); the bytes must not change.
+    import syndicate.writer as writer_module
+
+    fields.pop(key, None)
+    saved, writer_module.JSON_PART = writer_module.JSON_PART, part
+    try:
+        parts = list(json_in_parts(fields, key, big))
+    finally:
+        writer_module.JSON_PART = saved
+    whole = json.dumps({**fields, key: big}, sort_keys=True, separators=(",", ":"))
+    assert b"".join(parts) == whole.encode()
+    assert len(parts) >= len(big) // part
