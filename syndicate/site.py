@@ -16,7 +16,7 @@ from . import text
 from .config import Config
 from .errors import Problem
 from .media import MediaResolver, image_size
-from .model import Article, Image, Term, replace_article
+from .model import Article, Author, Image, Term, replace_article
 
 
 @dataclass(frozen=True)
@@ -167,21 +167,30 @@ def _place(config: Config, articles: list[Article], problems: list[Problem]) -> 
     """Fill in slugs, output paths and URLs; resolve path collisions oldest-first."""
     base = config.site.base_url.rstrip("/")
     pattern = config.output.permalink
-    # A few thousand tags and a dozen sections name hundreds of thousands of stories.
+    # A few thousand tags and a dozen sections name hundreds of thousands of stories. Each
+    # record was parsed on its own, so each story holds its own copy of every name: the
+    # placed story holds the site's one copy instead (at 100,000 stories, tens of MB).
     tag_slugs: dict[str, str] = {}
+    tag_names: dict[str, str] = {}
     section_slugs: dict[str, str] = {}
+    section_names: dict[str, str] = {}
+    people: dict[Author, Author] = {}
     wanted: dict[str, list[tuple[Article, dict[str, object]]]] = defaultdict(list)
     for article in articles:
         # slugify again: a valid record slug can still be a name Windows reserves ("con").
         slug = text.slugify(article.slug) or text.slug_or_hash(article.title, article.id)
-        section_slug = section_slugs.get(article.section)
+        section = section_names.setdefault(article.section, article.section)
+        section_slug = section_slugs.get(section)
         if section_slug is None:
-            section_slug = section_slugs[article.section] = text.slugify(article.section)
+            section_slug = section_slugs[section] = text.slugify(section)
         for tag in article.tags:
             if tag not in tag_slugs:
                 tag_slugs[tag] = text.slug_or_hash(tag, tag.casefold())
-        fields = {"slug": slug, "section_slug": section_slug,
-                  "tag_slugs": tuple(tag_slugs[tag] for tag in article.tags)}
+                tag_names[tag] = tag
+        fields = {"slug": slug, "section": section, "section_slug": section_slug,
+                  "tags": tuple([tag_names[tag] for tag in article.tags]),
+                  "tag_slugs": tuple([tag_slugs[tag] for tag in article.tags]),
+                  "authors": tuple([people.setdefault(a, a) for a in article.authors])}
         wanted[_permalink(pattern, article, slug, section_slug)].append((article, fields))
     placed = []
     taken = set(wanted)

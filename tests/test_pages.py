@@ -480,3 +480,16 @@ def test_story_cards_share_their_term_links_and_unchanged_dates(site):
     assert shared
     for links in shared:
         assert all(link is links[0] for link in links)
+
+
+def test_stories_share_one_copy_of_each_section_tag_and_author(site):
+    """Each record is parsed on its own, so each held its own copy of every name it gives;
+    the site keeps one copy of each (tens of MB at 100,000 stories)."""
+    seen: dict[object, object] = {}
+    named = 0
+    for article in site.articles:
+        for value in (article.section, *article.tags, *article.authors):
+            named += 1
+            first = seen.setdefault(value, value)
+            assert first is value, f"{article.source} holds a copy of {value!r} of its own"
+    assert named > 2 * len(seen), "the example site's stories hardly share a name"
