@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 
-@dataclass(frozen=True)
+# The small values every story holds are slotted: no instance dict to make (pickling an
+# instance without slots makes one, which then stays: 4 MB at 10,000 stories once the
+# record cache was written) and half the size.
+@dataclass(frozen=True, slots=True)
 class Author:
     name: str
     slug: str
@@ -20,7 +23,7 @@ class Author:
     url: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageSource:
     """One width of a picture, for `srcset`."""
 
@@ -29,7 +32,7 @@ class ImageSource:
     local: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Image:
     """A picture: `url` is absolute; `local` is its file below the records folder, if any."""
 
@@ -45,7 +48,7 @@ class Image:
     sources: tuple[ImageSource, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BodyRef:
     """Where the record cache keeps an article's body (syndicate.bodies), and what pages ask
     of every body without reading it: its length and whether it holds a picture."""

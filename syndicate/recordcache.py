@@ -36,9 +36,10 @@ SHARDS = 64
 # The single file that earlier versions kept: removed when the shards are written.
 OLD_CACHE_FILE = "records.pickle"
 # Bumped whenever Entry changes shape or what it holds (5: a record with no slug holds the
-# one derived from its title; 6: articles hold their normalised headline), so that an older
-# cache is ignored, never misread.
-MAGIC = b"syndicate-records 6\n"
+# one derived from its title; 6: articles hold their normalised headline; 7: authors,
+# pictures and body references are slotted), so that an older cache is ignored, never
+# misread.
+MAGIC = b"syndicate-records 7\n"
 # Below this many files to parse, a pool costs more than it saves.
 MIN_PARALLEL = 400
 
