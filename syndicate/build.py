@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import collector, parallel, stamp
+from . import collector, parallel, rank, stamp
 from .blobstore import BlobStore
 from .bodies import BodyShelf
 from .config import Config, load_config
@@ -200,6 +200,7 @@ def _render_and_write(loaded: Loaded, inputs: Inputs, store: BlobStore, *, stric
             artifacts, output_problems = render(loaded, store, jobs)
     except RecursionError:
         raise BuildError("rendering recursed too deeply") from None
+    rank.release_index(loaded.site)  # the plans hold every related list
     loaded.problems.extend(output_problems)
     if strict and output_problems:
         raise RecordError(loaded.problems)

@@ -36,3 +36,10 @@ class IdentityCache(Generic[Value]):
             self._entries[id(owner)] = (weakref.ref(owner), value)
             weakref.finalize(owner, self._entries.pop, id(owner), None)
             return value
+
+    def forget(self, owner: object) -> None:
+        """Drop the value made for `owner`, if any (made again if asked for again)."""
+        with self._lock:
+            entry = self._entries.get(id(owner))
+            if entry is not None and entry[0]() is owner:
+                del self._entries[id(owner)]

@@ -382,6 +382,12 @@ def index_of(site: Site) -> _Index:
     return _index(site)
 
 
+def release_index(site: Site) -> None:
+    """Let go of the site's ranking index: a build calls this once its plans hold every
+    related list (at 100,000 stories the index is some 80 MB, until then kept to the end)."""
+    _INDEXES.forget(site)
+
+
 def settings_digest(site: Site) -> str:
     """Return a digest of the package version and the [related] settings."""
     return hashlib.sha256(f"{__version__}\0{site.config.related!r}\0".encode()).hexdigest()

@@ -284,6 +284,39 @@ def test_cache_shards_wait_for_the_commit_on_disk_not_in_memory(tmp_path):
     assert os.listdir(elsewhere) == []
 
 
+def test_a_build_makes_the_ranking_index_once_and_lets_it_go_before_the_commit(
+        tmp_path, monkeypatch):
+    # The index is the largest thing planning makes (80 MB at 100,000 stories); the plans
+    # hold every related list, so the commit must neither keep it nor make it again.
+    from syndicate import rank, writer
+
+    made, loaded_sites, held = [], [], []
+    real_index, real_commit = rank._build_index, writer.Writer.commit
+
+    def build_index(site):
+        made.append(site)
+        return real_index(site)
+
+    def commit(self, *args, **kwargs):
+        held.append(id(loaded_sites[-1]) in rank._INDEXES._entries)
+        return real_commit(self, *args, **kwargs)
+
+    monkeypatch.setattr(rank, "_build_index", build_index)
+    monkeypatch.setattr(writer.Writer, "commit", commit)
+    site = Site(tmp_path / "site", random.Random(11))
+    out = tmp_path / "out"
+    for change in (None, site.add, site.edit):
+        if change:
+            change()
+        made.clear()
+        build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=2,
+              on_loaded=lambda loaded: loaded_sites.append(loaded.site))
+        assert len(made) == 1 and made[0] is loaded_sites[-1]
+    assert held == [False, False, False]
+    build(site.root / "config.toml", out_dir=str(tmp_path / "cold"), environ={}, jobs=1)
+    assert_same_as_cold(out, tmp_path / "cold", "after the edit")
+
+
 def test_the_record_cache_sees_an_image_appear_and_an_edit_that_keeps_the_mtime(tmp_path):
     site = Site(tmp_path / "site", random.Random(6))
     story = site.root / "articles" / "s0.json"
