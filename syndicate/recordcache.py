@@ -160,7 +160,10 @@ class SpooledShards:
         folder = out_dir / CACHE_DIR
         self._file: IO[bytes] | None = None
         if folder.is_dir() and not leads_outside(out_dir, folder):
-            self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (see close)
+            try:
+                self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (see close)
+            except OSError:  # a folder this user may not write to: the writer will say so
+                self._file = None
         self._held: list[tuple[str, bytes]] = []
         self._places: list[tuple[str, int, int]] = []
 

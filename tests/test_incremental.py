@@ -245,7 +245,8 @@ def test_one_new_record_rewrites_one_cache_shard(tmp_path):
     assert sum(before[number] != after[number] for number in range(SHARDS)) == 1
 
 
-def test_cache_shards_wait_for_the_commit_on_disk_not_in_memory(tmp_path):
+def test_cache_shards_wait_for_the_commit_on_disk_not_in_memory(tmp_path, monkeypatch):
+    import tempfile
     import tracemalloc
 
     from syndicate.recordcache import CACHE_DIR, SpooledShards, shard_name
@@ -282,6 +283,15 @@ def test_cache_shards_wait_for_the_commit_on_disk_not_in_memory(tmp_path):
         assert list(spool) == list(shards())
         spool.close()
     assert os.listdir(elsewhere) == []
+    # Nor when the folder refuses a temporary file.
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused)
+    spool = SpooledShards(out)
+    spool.add(shards())
+    assert list(spool) == list(shards())
 
 
 def test_a_build_makes_the_ranking_index_once_and_lets_it_go_before_the_commit(
