@@ -157,9 +157,7 @@ def _start_worker(work: Callable[[int], Any] | None = None, stop: Any = None) ->
 def _work_range(bounds: tuple[int, int]) -> list[Any]:
     """Do the work for each index in range(*bounds); once the parent stopped the map (see
     _PoolMap.end), return what is done: nobody takes the result."""
-    assert _WORK is not None
-    if _STOP is None:
-        return [_WORK(index) for index in range(*bounds)]
+    assert _WORK is not None and _STOP is not None
     done = []
     for index in range(*bounds):
         if _STOP.value:
