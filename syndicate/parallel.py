@@ -125,12 +125,11 @@ class _PoolMap:
         so, one time in a few). It is only the last resort, for workers stuck in one item.
         """
         try:
-            if not finished:
-                self._stop.value = True
             self.pool.close()
             if finished:
                 self.pool.join()
             else:
+                self._stop.value = True
                 joining = threading.Thread(target=self.pool.join, daemon=True)
                 joining.start()
                 joining.join(STOP_GRACE_SECONDS)
@@ -139,7 +138,7 @@ class _PoolMap:
             self._frozen.close()
 
 
-def _start_worker(work: Callable[[int], Any] | None = None, stop: Any = None) -> None:
+def _start_worker(work: Callable[[int], Any] | None, stop: Any) -> None:
     global _WORK, _STOP
     if work is not None:
         _WORK = work

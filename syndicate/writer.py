@@ -99,28 +99,30 @@ def check_artifacts(artifacts: Iterable[Artifact]) -> dict[str, Artifact]:
 JSON_PART = 512
 
 
-def json_in_parts(fields: dict[str, object], key: str,
-                  big: dict[str, list] | list[str]) -> Iterator[bytes]:
-    """Yield, in parts, the bytes of json.dumps({**fields, key: big}, sort_keys=True,
-    separators=(",", ":")) for a big dict or a sorted list of strings: the manifest of a
-    100,000-article site is a 45 MB text, which made whole cost its size twice over at the
-    end of the commit, when the build holds the most."""
+def json_in_parts(fields: dict[str, object], key: str, big: dict[str, list] | list[str],
+                  part: int = JSON_PART) -> Iterator[bytes]:
+    """Yield, `part` entries at a time, the bytes of json.dumps({**fields, key: big},
+    sort_keys=True, separators=(",", ":")) for a big dict or a sorted list of strings: the
+    manifest of a 100,000-article site is a 45 MB text, which made whole cost its size twice
+    over at the end of the commit, when the build holds the most."""
     def dumps(value: object) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
+    if isinstance(big, dict):
+        keys, brackets = sorted(big), "{}"
+
+        def entries(names: list[str]) -> str:
+            return dumps({name: big[name] for name in names})
+    else:
+        keys, brackets, entries = big, "[]", dumps
     names = sorted([*fields, key])
     at = names.index(key)
     head = dumps({name: fields[name] for name in names[:at]})[:-1]
     tail = dumps({name: fields[name] for name in names[at + 1:]})[1:]
-    yield (head + ("," if at else "") + json.dumps(key) + ":").encode()
-    keys = sorted(big) if isinstance(big, dict) else big
-    opening, closing = ("{", "}") if isinstance(big, dict) else ("[", "]")
-    yield opening.encode()
-    for start in range(0, len(keys), JSON_PART):
-        part = keys[start:start + JSON_PART]
-        text = dumps({name: big[name] for name in part} if isinstance(big, dict) else part)
-        yield (("," if start else "") + text[1:-1]).encode()
-    yield (closing + ("," if at < len(names) - 1 else "") + tail).encode()
+    yield (head + ("," if at else "") + json.dumps(key) + ":" + brackets[0]).encode()
+    for start in range(0, len(keys), part):
+        yield (("," if start else "") + entries(keys[start:start + part])[1:-1]).encode()
+    yield (brackets[1] + ("," if at < len(names) - 1 else "") + tail).encode()
 
 
 def _recorded(known: list | None, fingerprint: str) -> bool:
@@ -241,7 +243,7 @@ class Writer:
     def _save_manifest(self, files: dict[str, list]) -> None:
         # "pending" is read still: versions before the journal marked an interrupted
         # commit's manifest so.
-        self._replace_in_parts(self.out_dir / MANIFEST, json_in_parts(
+        self._replace(self.out_dir / MANIFEST, json_in_parts(
             {"pending": False, "version": 1}, "files", files))
 
     def _stage(self, data: bytes | Iterable[bytes]) -> str:
@@ -266,11 +268,8 @@ class Writer:
         data = framed.data
         return Staged(self._stage(data), digest(data), len(data), framed.region)
 
-    def _replace(self, target: str | Path, data: bytes) -> None:
+    def _replace(self, target: str | Path, data: bytes | Iterable[bytes]) -> None:
         os.replace(self._stage(data), target)
-
-    def _replace_in_parts(self, target: str | Path, parts: Iterable[bytes]) -> None:
-        os.replace(self._stage(parts), target)
 
     def _bookkeeping(self, name: str) -> Path:
         if not name.startswith(BOOKKEEPING_PREFIX) or ".." in name.split("/"):
@@ -379,7 +378,7 @@ class Writer:
         # on is finished (and its leftovers removed) by the next one.
         self._forget_stamp()
         report.written.sort()
-        self._replace_in_parts(self.out_dir / JOURNAL, json_in_parts(
+        self._replace(self.out_dir / JOURNAL, json_in_parts(
             {"version": 1}, "written", report.written))
         folder = None
         for temp, path in staged:
@@ -406,8 +405,7 @@ class Writer:
         (self.out_dir / JOURNAL).unlink(missing_ok=True)
         self.files = new
         self._clear_temporary_files()
-        report.written.sort()
-        report.unchanged.sort()
+        report.unchanged.sort()  # written was sorted for the journal
         return report
 
     def _make(self, artifact: Artifact, known: list | None, deferred: list[Artifact],
