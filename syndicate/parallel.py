@@ -208,34 +208,66 @@ def streamer(jobs: int, minimum: int | None = None) -> MapStream:
 
 def _over_workers(jobs: int, work: Callable[[int], Any], count: int,
                   chunk: int) -> Iterator[Any]:
-    """Yield work(0), ..., work(count - 1) from a forked pool, `chunk` indices at a time."""
-    with forked_pool(jobs, work) as pool:
-        yield from in_flight(pool, _work_range, count, chunk, jobs * WINDOW)
+    """Yield work(0), ..., work(count - 1) over `jobs` processes, `chunk` indices at a time:
+    jobs - 1 forked workers, and this process between taking their results.
+
+    On two cores, two workers and a parent that also runs made three busy processes: the
+    parent waited its turn, and each worker copied the parent's heap as it read it (a cold
+    build of 10,000 stories: 57.6 s and 333 MB of PSS with two workers, 52.7 s and 260 MB
+    with one worker and the parent)."""
+    with forked_pool(jobs - 1, work) as pool:
+        yield from in_flight(pool, _work_range, count, chunk, (jobs - 1) * WINDOW,
+                             here=lambda bounds: [work(index) for index in range(*bounds)])
 
 
-# Chunks of work each worker may have done or under way before the parent takes the results.
+# Chunks of work each worker may have done or under way before the parent takes the results;
+# also how many chunks the parent may have done ahead of them.
 WINDOW = 4
 
 
 def in_flight(pool: multiprocessing.pool.Pool, work_range: Callable[[tuple[int, int]], list[Any]],
-              count: int, chunk: int, window: int) -> Iterator[Any]:
+              count: int, chunk: int, window: int,
+              here: Callable[[tuple[int, int]], list[Any]] | None = None) -> Iterator[Any]:
     """Yield work_range's results for range(count) in order, with at most `window` chunks
     sent out and not yet taken. Pool.imap keeps every result the caller has not taken yet:
     when the caller is slower than the workers (the writer hashes and stages every file),
-    it held most of a build's rendered bytes."""
+    it held most of a build's rendered bytes.
+
+    With `here`, this process does the next chunk itself (at most WINDOW of them ahead)
+    whenever the oldest chunk sent out is not ready yet, instead of waiting for it."""
     starts = iter(range(0, count, chunk))
-    pending: collections.deque[multiprocessing.pool.AsyncResult] = collections.deque()
+    pending: collections.deque[multiprocessing.pool.AsyncResult | list[Any]] = \
+        collections.deque()
+    sent = done_here = 0
 
-    def send(start: int) -> None:
-        pending.append(pool.apply_async(work_range, ((start, min(count, start + chunk)),)))
+    def bounds(start: int) -> tuple[int, int]:
+        return (start, min(count, start + chunk))
 
-    for start in itertools.islice(starts, window):
-        send(start)
+    def send() -> None:
+        nonlocal sent
+        while sent < window and (start := next(starts, None)) is not None:
+            pending.append(pool.apply_async(work_range, (bounds(start),)))
+            sent += 1
+
+    send()
     while pending:
-        results = pending.popleft().get()
-        start = next(starts, None)
-        if start is not None:
-            send(start)
+        oldest = pending[0]
+        if here is not None and done_here < WINDOW and not isinstance(oldest, list) \
+                and not oldest.ready():
+            start = next(starts, None)
+            if start is not None:
+                pending.append(here(bounds(start)))
+                done_here += 1
+                send()
+                continue
+        pending.popleft()
+        if isinstance(oldest, list):
+            results = oldest
+            done_here -= 1
+        else:
+            results = oldest.get()
+            sent -= 1
+        send()
         yield from results
 
 

@@ -487,52 +487,105 @@ def test_a_started_map_runs_in_workers_while_the_parent_goes_on_and_ends_them_al
     assert lazy.result() == [(index, parent) for index in range(3000)]
 
 
-def test_a_stream_over_processes_keeps_the_order_and_the_results():
+def test_a_stream_over_processes_keeps_the_order_and_the_parent_does_its_share():
     import os
+    import time
 
     from syndicate import parallel
 
     parent = os.getpid()
 
     def work(index: int) -> tuple[int, bool]:
+        if os.getpid() != parent:
+            time.sleep(0.001)  # the worker is slow: the parent takes chunks meanwhile
         return index, os.getpid() != parent
 
-    assert list(parallel.streamer(2)(work, 3000)) == [(index, True) for index in range(3000)]
+    results = list(parallel.streamer(2)(work, 3000))
+    assert [index for index, _ in results] == list(range(3000))
+    in_worker = [elsewhere for _, elsewhere in results]
+    assert in_worker[0], "the first chunk goes to the worker before this process takes any"
+    assert not all(in_worker), "this process did none of the work"
+
+
+def test_a_stream_with_one_worker_keeps_what_is_done_ahead_bounded():
+    from syndicate import parallel
+
+    sent: list[tuple[int, int]] = []
+    here: list[tuple[int, int]] = []
+
+    class NotReady:
+        def __init__(self, value):
+            self.value = value
+
+        def ready(self):
+            return False
+
+        def get(self):
+            return self.value
+
+    class SlowPool:
+        def apply_async(self, work, args):
+            sent.append(args[0])
+            return NotReady(work(*args))
+
+    def do_here(bounds):
+        here.append(bounds)
+        return list(range(*bounds))
+
+    taken = 0
+    for number, value in enumerate(parallel.in_flight(
+            SlowPool(), lambda bounds: list(range(*bounds)), 1000, 7, 3, here=do_here)):
+        assert value == number
+        taken += 1
+        out = sum(stop - start for start, stop in sent + here) - taken
+        assert out <= (1 + 3 + parallel.WINDOW) * 7, "a window sent, and WINDOW done here"
+    assert taken == 1000
+    assert sorted(sent + here) == [(start, min(1000, start + 7)) for start in range(0, 1000, 7)]
+    assert here and sent
 
 
 def test_workers_collect_their_garbage_while_the_parent_has_paused_its_collector():
     import gc
+    import os
 
     from syndicate import collector, parallel
 
-    def work(index: int) -> bool:
-        return gc.isenabled()
+    parent = os.getpid()
+
+    def work(index: int) -> tuple[bool, bool]:
+        return gc.isenabled(), os.getpid() != parent
 
     with collector.frozen(), collector.paused():
         assert not gc.isenabled()
-        enabled = list(parallel.streamer(2)(work, 2000))
-    assert all(enabled) and len(enabled) == 2000
+        results = list(parallel.streamer(2)(work, 2000))
+    assert len(results) == 2000
+    in_workers = [enabled for enabled, elsewhere in results if elsewhere]
+    assert in_workers and all(in_workers)
 
 
-def _ends_on_sigterm(index: int) -> bool:
+def _ends_on_sigterm(index: int) -> tuple[bool, int]:
+    import os
     import signal
 
-    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, os.getpid()
 
 
 def test_workers_end_on_sigterm_whatever_handler_the_parent_set():
     """A failed build terminates its pool with SIGTERM: a worker that inherited a handler
     which does not end it (here, one that ignores the signal) hung the build forever."""
+    import os
     import signal
 
     from syndicate import parallel
 
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
-        ends = list(parallel.streamer(2)(_ends_on_sigterm, 2000))
+        results = list(parallel.streamer(2)(_ends_on_sigterm, 2000))
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert all(ends) and len(ends) == 2000
+    assert len(results) == 2000
+    in_workers = [ends for ends, pid in results if pid != os.getpid()]
+    assert in_workers and all(in_workers)
 
 
 def test_no_more_than_a_window_of_chunks_is_out_before_the_parent_takes_them():
