@@ -143,8 +143,8 @@ def summary(tally: Tally, problems: list[Problem], seconds: float, *, written: i
 @verbose_option
 @json_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes that render in parallel (default: one per core). The output "
-                   "is the same whatever the number.")
+              help="Processes that render in parallel, this one included (default: one "
+                   "per core). The output is the same whatever the number.")
 @click.option("--no-cache", is_flag=True,
               help="Load, check and render everything again, even when nothing changed since "
                    "the last build; also parse every record and serialise every feed entry "
