@@ -507,26 +507,35 @@ def test_a_stream_over_processes_keeps_the_order_and_the_parent_does_its_share()
     assert not all(in_worker), "this process did none of the work"
 
 
+class _Done:
+    """A pool's result, worked out when it was asked for; `ready` says what ready() says."""
+
+    def __init__(self, value, ready):
+        self.value, self.is_ready = value, ready
+
+    def ready(self):
+        return self.is_ready
+
+    def get(self):
+        return self.value
+
+
+class _InlinePool:
+    """A pool that does the work at once and notes the bounds of each chunk it was sent."""
+
+    def __init__(self, sent, ready=True):
+        self.sent, self.results_ready = sent, ready
+
+    def apply_async(self, work, args):
+        self.sent.append(args[0])
+        return _Done(work(*args), self.results_ready)
+
+
 def test_a_stream_with_one_worker_keeps_what_is_done_ahead_bounded():
     from syndicate import parallel
 
     sent: list[tuple[int, int]] = []
     here: list[tuple[int, int]] = []
-
-    class NotReady:
-        def __init__(self, value):
-            self.value = value
-
-        def ready(self):
-            return False
-
-        def get(self):
-            return self.value
-
-    class SlowPool:
-        def apply_async(self, work, args):
-            sent.append(args[0])
-            return NotReady(work(*args))
 
     def do_here(bounds):
         here.append(bounds)
@@ -534,7 +543,8 @@ def test_a_stream_with_one_worker_keeps_what_is_done_ahead_bounded():
 
     taken = 0
     for number, value in enumerate(parallel.in_flight(
-            SlowPool(), lambda bounds: list(range(*bounds)), 1000, 7, 3, here=do_here)):
+            _InlinePool(sent, ready=False), lambda bounds: list(range(*bounds)), 1000, 7, 3,
+            here=do_here)):
         assert value == number
         taken += 1
         out = sum(stop - start for start, stop in sent + here) - taken
@@ -592,22 +602,9 @@ def test_no_more_than_a_window_of_chunks_is_out_before_the_parent_takes_them():
     from syndicate import parallel
 
     sent: list[tuple[int, int]] = []
-
-    class Done:
-        def __init__(self, value):
-            self.value = value
-
-        def get(self):
-            return self.value
-
-    class InlinePool:
-        def apply_async(self, work, args):
-            sent.append(args[0])
-            return Done(work(*args))
-
     taken = 0
     for number, value in enumerate(parallel.in_flight(
-            InlinePool(), lambda bounds: list(range(*bounds)), 1000, 7, 3)):
+            _InlinePool(sent), lambda bounds: list(range(*bounds)), 1000, 7, 3)):
         assert value == number
         taken += 1
         out = sum(stop - start for start, stop in sent) - taken
