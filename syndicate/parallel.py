@@ -258,7 +258,6 @@ def in_flight(pool: multiprocessing.pool.Pool, work_range: Callable[[tuple[int, 
             if start is not None:
                 pending.append(here(bounds(start)))
                 done_here += 1
-                send()
                 continue
         pending.popleft()
         if isinstance(oldest, list):
