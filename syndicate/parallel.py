@@ -166,8 +166,8 @@ def _work_range(bounds: tuple[int, int]) -> list[Any]:
 
 
 def mapper(jobs: int) -> MapAll:
-    """Return a map_all (syndicate.outputs.MapAll) over up to `jobs` processes: each worker
-    takes whole ranges of indices (four per worker), so neighbours share what they touch."""
+    """Return a map_all (syndicate.outputs.MapAll) over up to `jobs` processes: each takes
+    whole ranges of indices (four per process), so neighbours share what they touch."""
 
     def map_all(work: Callable[[int], Any], count: int) -> list[Any]:
         if jobs <= 1 or count < MIN_PARALLEL_MAP or not forking():
@@ -178,9 +178,10 @@ def mapper(jobs: int) -> MapAll:
 
 
 def starter(jobs: int) -> StartMap:
-    """Return a start_map (syndicate.outputs.StartMap) over up to `jobs` processes, which
+    """Return a start_map (syndicate.outputs.StartMap) over `jobs` forked workers, which
     take whole ranges of indices as map_all's do. The workers fork when it is called, so
-    they see the heap as it is then."""
+    they see the heap as it is then. Unlike map_all and map_stream, this process does none
+    of the map: it goes on with its own work while the workers do it."""
 
     def start_map(work: Callable[[int], Any], count: int) -> Started:
         if jobs <= 1 or count < MIN_PARALLEL_MAP or not forking():
@@ -227,13 +228,13 @@ WINDOW = 4
 
 def in_flight(pool: multiprocessing.pool.Pool, work_range: Callable[[tuple[int, int]], list[Any]],
               count: int, chunk: int, window: int,
-              here: Callable[[tuple[int, int]], list[Any]] | None = None) -> Iterator[Any]:
+              here: Callable[[tuple[int, int]], list[Any]]) -> Iterator[Any]:
     """Yield work_range's results for range(count) in order, with at most `window` chunks
     sent out and not yet taken. Pool.imap keeps every result the caller has not taken yet:
     when the caller is slower than the workers (the writer hashes and stages every file),
     it held most of a build's rendered bytes.
 
-    With `here`, this process does the next chunk itself (at most WINDOW of them ahead)
+    This process does the next chunk itself, with `here` (at most WINDOW of them ahead),
     whenever the oldest chunk sent out is not ready yet, instead of waiting for it."""
     starts = iter(range(0, count, chunk))
     pending: collections.deque[multiprocessing.pool.AsyncResult | list[Any]] = \
@@ -252,8 +253,7 @@ def in_flight(pool: multiprocessing.pool.Pool, work_range: Callable[[tuple[int, 
     send()
     while pending:
         oldest = pending[0]
-        if here is not None and done_here < WINDOW and not isinstance(oldest, list) \
-                and not oldest.ready():
+        if done_here < WINDOW and not isinstance(oldest, list) and not oldest.ready():
             start = next(starts, None)
             if start is not None:
                 pending.append(here(bounds(start)))

@@ -531,6 +531,10 @@ class _InlinePool:
         return _Done(work(*args), self.results_ready)
 
 
+def _never_here(bounds):
+    raise AssertionError("a chunk was done here while the pool's oldest was ready")
+
+
 def test_a_stream_with_one_worker_keeps_what_is_done_ahead_bounded():
     from syndicate import parallel
 
@@ -604,7 +608,8 @@ def test_no_more_than_a_window_of_chunks_is_out_before_the_parent_takes_them():
     sent: list[tuple[int, int]] = []
     taken = 0
     for number, value in enumerate(parallel.in_flight(
-            _InlinePool(sent), lambda bounds: list(range(*bounds)), 1000, 7, 3)):
+            _InlinePool(sent), lambda bounds: list(range(*bounds)), 1000, 7, 3,
+            here=_never_here)):
         assert value == number
         taken += 1
         out = sum(stop - start for start, stop in sent) - taken
