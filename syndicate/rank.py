@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from itertools import chain, repeat
 
 from . import __version__, collector, text
@@ -116,6 +117,19 @@ def related(site: Site, article: Article, *, count: int | None = None) -> list[A
     Settings come from `[related]`. The index behind it is built once per Site.
     """
     return _related(site, article, count, certify=False)[0]
+
+
+def related_all(site: Site) -> list[list[Article]]:
+    """Return related(site, article) for every article of the site, in the order of
+    site.articles: the same lists, ranked all at once (syndicate.rankbatch), several times
+    faster than one call per article on a big site."""
+    from . import rankbatch  # numpy, imported only by the builds that rank every story
+
+    index = _index(site)
+    lists = [[index.articles[p] for p in positions] for positions, _ in rankbatch.rank_every(site)]
+    places = [index.position_of(article) for article in site.articles]
+    return [lists[p] if p is not None else related(site, article)
+            for article, p in zip(site.articles, places, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -237,8 +251,6 @@ class _Index:
     terms_of: list[tuple[int, ...]]    # term ids by position, ascending
     weight: list[float]                # by term id
     postings: list[list[int]]          # by term id: positions, ascending
-    posting_keys: list[Sequence[float]]  # by term id: the positions' keys
-    members: list[set[int]]            # by term id: the positions as a set
     tag_term: dict[str, int]
     section_term: dict[str, int]
     by_section: dict[str, tuple[int, ...]]  # by section: positions, newest first
@@ -246,6 +258,20 @@ class _Index:
     keys_at: list[DedupeKeys | None] = field(default_factory=list)
     heads: dict[tuple[str, int], _SectionHead] = field(default_factory=dict)
     to_place: list[int] | None = None  # see site_places
+
+    # Made on first use: only related() one story at a time needs these (a build that ranks
+    # every story at once, syndicate.rankbatch, does not).
+    @cached_property
+    def posting_keys(self) -> list[Sequence[float]]:
+        """By term id: the keys of the term's stories, in the posting list's order."""
+        with collector.paused():
+            return [array("d", map(self.key.__getitem__, posting)) for posting in self.postings]
+
+    @cached_property
+    def members(self) -> list[set[int]]:
+        """By term id: the term's stories (positions) as a set."""
+        with collector.paused():
+            return [set(posting) for posting in self.postings]
 
     def dedupe_keys(self, position: int) -> DedupeKeys:
         keys = self.keys_at[position]
@@ -361,8 +387,7 @@ def _make_index(site: Site) -> _Index:
     return _Index(
         articles=articles, pos_by_id=pos_by_id, key=array("d", keys), terms_of=terms_of,
         weight=weight, postings=postings,
-        posting_keys=[array("d", map(keys.__getitem__, posting)) for posting in postings],
-        members=[set(posting) for posting in postings], tag_term=tag_term,
+        tag_term=tag_term,
         section_term=section_term,
         by_section={s: tuple(members) for s, members in by_section.items()},
         keys_at=[None] * size,
@@ -428,6 +453,14 @@ def prepare(site: Site) -> None:
     """Build the site's ranking index now: before worker processes fork, so that they share
     it instead of each building its own."""
     _index(site)
+
+
+def prepare_queries(site: Site) -> None:
+    """Build the site's ranking index and what related() one story at a time reads of it
+    (made on first use otherwise), before worker processes fork to rank stories."""
+    index = _index(site)
+    index.posting_keys  # noqa: B018 - made now, to be shared
+    index.members  # noqa: B018
 
 
 # -- Related stories ---------------------------------------------------------------------------
@@ -717,5 +750,7 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
     return low, low + span
 
 
-__all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "prepare", "related",
-           "related_certified", "settings_digest", "story_digests", "term_names", "top_stories"]
+__all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "prepare",
+           "prepare_queries", "related",
+           "related_all", "related_certified", "settings_digest", "story_digests", "term_names",
+           "top_stories"]

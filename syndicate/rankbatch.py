@@ -1,0 +1,527 @@
+"""Rank the related stories of every article at once, with numpy.
+
+`rank.related` answers for one story (its docstring has the formula); a build asks it of
+every story, and one query in Python costs 100-200 us at 100,000 stories, most of it the
+interpreter's steps around a few dozen scores. Here all the queries run together as array
+operations, in three steps:
+
+1. **A bar for each story.** The `_NEAREST` stories on each side in each of its terms'
+   windows are scored; the `count`-th best of them (or the threshold) bounds from below the
+   score of the last story its list will hold.
+2. **The stories that can reach it.** A story whose heaviest shared term is the article's
+   i-th heaviest scores at most (the weights of its terms i, i + 1, ...) times the recency
+   factor (the MaxScore bound of search engines), so each term's posting list is read only
+   out to where that falls below the bar. Each story met is scored in the stream of its
+   heaviest shared term only, and kept if it is a candidate (in the window of a term it
+   shares) at or above the bar.
+3. **The lists.** The few kept are scored again in Python exactly as `rank.related` scores
+   them, and picked in its order, duplicates skipped.
+
+Every story that scores at or above the bar is kept (array scores get a slack far above their
+rounding), so whenever the kept stories fill the list, it is `rank.related`'s, story for
+story. When they cannot (duplicates among them left the list short), or the story pins stories
+of its own, `rank.related` ranks it instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import compress, pairwise
+
+import numpy as np
+
+from . import collector, rank
+from .config import RelatedConfig
+from .site import Site
+
+# Stories scored on each side of a story in each of its terms' windows, to set its bar.
+_NEAREST = 2
+# Step 2 reads each stream out to these shares of its reach in turn (see _Batch.kept).
+_BANDS = (0.25, 1.0)
+# Relative slack between an array score and rank's exact one: far above their rounding
+# (a few ulps), far below rank.MARGIN.
+_SLACK = 1e-9
+# Pairs of stories scored in one go: bounds the arrays of one step to some 100 MB.
+_CHUNK = 1 << 19
+# A story's related stories (positions in the ranking index) and their Certificate.
+Ranked = tuple[tuple[int, ...], rank.Certificate]
+
+
+def rank_every(site: Site, certify: bool = False) -> list[Ranked]:
+    """Return rank._related for every story of the site's ranking index, by position: its
+    related stories (positions) and, with `certify`, their Certificate (else an empty one)."""
+    index = rank.index_of(site)
+    config = site.config.related
+    if not index.articles:
+        return []
+    # What is made here lives on (a list and a Certificate per story): a collection would
+    # only walk the site again and again.
+    with collector.paused():
+        if config.count <= 0 or not math.isfinite(config.half_life_days):
+            return [_one_by_one(site, index, position, certify)
+                    for position in range(len(index.articles))]
+        batch = _Batch(index, config, certify)
+        return batch.finish(site, batch.kept())
+
+
+def _one_by_one(site: Site, index: rank._Index, position: int, certify: bool) -> Ranked:
+    articles, certificate = rank._related(site, index.articles[position], None, certify)
+    return tuple(index.pos_by_id[a.id] for a in articles), certificate
+
+
+@dataclass
+class _Kept:
+    """The candidates kept for step 3, grouped by story: story `p`'s are
+    candidate[start[p]:start[p + 1]], and every candidate of it scoring at least cut[p] is
+    there."""
+
+    candidate: np.ndarray
+    key: np.ndarray   # by candidate: its key in the index (-timestamp)
+    bits: np.ndarray  # by candidate: the story's slots it shares, as bits
+    start: np.ndarray
+    cut: np.ndarray
+    radius: np.ndarray  # by (story, slot) pair, as _Batch.owner and .slot list them
+    clean: np.ndarray   # by story: see _Batch._clean
+
+
+class _Batch:
+    """The stories of one ranking index as arrays: each story's terms by slot (heaviest
+    first, as rank._Query reads them) and their weights, every term's posting list laid end
+    to end, and each (story, slot)'s window in its term's list."""
+
+    def __init__(self, index: rank._Index, config: RelatedConfig, certify: bool) -> None:
+        self.index, self.config = index, config
+        self.lower = 1 - rank.MARGIN if certify else 1.0
+        self.certify = certify
+        self.decay = math.log(2.0) / (config.half_life_days * rank._DAY)
+        count = len(index.articles)
+        self.key = np.frombuffer(index.key, dtype=np.float64)
+        weight = np.asarray(index.weight, dtype=np.float64)
+        lengths = np.fromiter(map(len, index.terms_of), dtype=np.int64, count=count)
+        owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
+        terms = np.fromiter((t for terms in index.terms_of for t in terms), dtype=np.int64,
+                            count=owner.size)
+        by_slot = np.lexsort((terms, -weight[terms], owner))
+        terms, owner = terms[by_slot], owner[by_slot]
+        first = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(lengths, out=first[1:])
+        slot = np.arange(owner.size, dtype=np.int64) - first[owner]
+        width = int(lengths.max())
+        self.terms = np.full((count, width), -1, dtype=np.int64)
+        self.terms[owner, slot] = terms
+        self.weights = np.zeros((count, width))
+        self.weights[owner, slot] = weight[terms]
+        # By column, for gathers of one slot of many stories.
+        self.term_column = [np.ascontiguousarray(c, dtype=np.int32) for c in self.terms.T]
+        self.weight_column = [np.ascontiguousarray(c) for c in self.weights.T]
+        # What a story can share from slot j on: the MaxScore bound of step 2.
+        self.suffix = np.cumsum(self.weights[:, ::-1], axis=1)[:, ::-1]
+        # The weights of slots 0 to j - 1, by j.
+        self.through = np.zeros((count, width + 1))
+        np.cumsum(self.weights, axis=1, out=self.through[:, 1:])
+        self.through_column = [np.ascontiguousarray(c) for c in self.through.T]
+        # Each story's terms as 64 bits (one bit per term, hashed): two stories whose
+        # signatures share no bit share no term. By slot, the bits of the heavier and of
+        # the lighter slots.
+        hashed = (self.terms.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(58)
+        bits = np.where(self.terms >= 0, np.uint64(1) << hashed, np.uint64(0))
+        self.signature = np.bitwise_or.reduce(bits, axis=1)
+        before = np.zeros_like(bits)
+        after = np.zeros_like(bits)
+        for column in range(1, width):
+            before[:, column] = before[:, column - 1] | bits[:, column - 1]
+            after[:, width - 1 - column] = after[:, width - column] | bits[:, width - column]
+        self.heavier = [np.ascontiguousarray(c) for c in before.T]
+        self.lighter = [np.ascontiguousarray(c) for c in after.T]
+        by_term = np.lexsort((owner, terms))
+        self.posting = owner[by_term]
+        self.posting_key = self.key[self.posting]
+        bounds = np.zeros(len(weight) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(terms, minlength=len(weight)), out=bounds[1:])
+        at = np.empty(owner.size, dtype=np.int64)
+        at[by_term] = np.arange(owner.size, dtype=np.int64)
+        self.owner, self.slot, self.term, self.at = owner, slot, terms, at
+        self.first = first  # story p's (slot, term) pairs: first[p] to first[p + 1]
+        center = self.key[owner]
+        self.end = bounds[terms + 1]
+        # Posting entries by (term, position) as one sorted int64: positions are in key
+        # order, so a search by key is a search by position (see _seek).
+        self.term_position = terms[by_term] * (count + 1) + self.posting
+        self.start = bounds[terms] if config.include_newer else self._seek(
+            terms, center, bounds[terms], self.end)
+        self.window_low, self.window_high = self._windows(center)
+        # A candidate of story p through slot j lies at positions window_first[p, j] to
+        # window_last[p, j] (the window's ends, in position order as in key order).
+        self.window_first = np.full((count, width), count, dtype=np.int64)
+        self.window_last = np.full((count, width), -1, dtype=np.int64)
+        self.window_first[owner, slot] = self.posting[self.window_low]
+        self.window_last[owner, slot] = self.posting[self.window_high - 1]
+
+    def _windows(self, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return [low, high) of each (story, slot)'s window: rank._window, for all at once."""
+        size = self.config.max_candidates_per_tag
+        span = size + 1  # the story itself, and `size` others
+        start, end, at, keys = self.start, self.end, self.at, self.posting_key
+        low, high = start.copy(), end.copy()
+        cut = end - start > span
+        low_bound = np.maximum(start, at - size)[cut]
+        high_bound = np.minimum(at, end - span)[cut]
+        chosen_center = center[cut]
+        while True:
+            active = low_bound < high_bound
+            if not active.any():
+                break
+            middle = (low_bound + high_bound) // 2
+            farther_left = (chosen_center - keys[middle]
+                            > keys[np.minimum(middle + span, keys.size - 1)] - chosen_center)
+            right = active & farther_left
+            low_bound = np.where(right, middle + 1, low_bound)
+            high_bound = np.where(active & ~right, middle, high_bound)
+        low[cut] = low_bound
+        high[cut] = low_bound + span
+        return low, high
+
+    def _seek(self, term: np.ndarray, values: np.ndarray, start: np.ndarray, end: np.ndarray,
+              right: bool = False) -> np.ndarray:
+        """Return, for each value, the first index in posting[start:end] (a stretch of
+        `term`'s list) whose key is at least the value (above it, when `right`): bisect_left
+        (bisect_right) of the keys, for all at once."""
+        side = "right" if right else "left"
+        # The stories with a smaller key (or not larger) are those before this position.
+        before = np.searchsorted(self.key, values, side=side)
+        wanted = term * (self.key.size + 1) + before
+        # In order, each search starts where the one before ended (and stays in the cache).
+        order = np.argsort(wanted)
+        found = np.empty_like(wanted)
+        found[order] = np.searchsorted(self.term_position, wanted[order])
+        return np.clip(found, start, end)
+
+    # -- Scoring pairs ---------------------------------------------------------------------
+
+    def _score(self, story: np.ndarray, other: np.ndarray, slot: int,
+               cut: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Return the pairs (story, other, score in floating point, the story's slots they
+        share as bits) met in `slot`'s stream that count there: `other` is not the story,
+        shares none of the story's heavier terms (so that each pair counts in one stream
+        only), and (given the stories' `cut`) scores at or above the cut and is a candidate
+        (in the window of a term it shares)."""
+        theirs = self.signature[other]
+        distance = np.abs(self.key[other] - self.key[story])
+        if cut is not None:
+            # A story that shares this term alone and is too far for it to lift it to the
+            # cut needs another, lighter term: the signatures tell most of them apart.
+            lighter = (self.lighter[slot][story] & theirs) != 0
+            most = np.where(lighter, self.through[:, -1][story],
+                            self.through_column[slot + 1][story]) - self.through_column[slot][story]
+            keep = most * np.exp(-distance * self.decay) >= cut[story] * (1 - _SLACK)
+            # Outside this term's window, it is a candidate only through a lighter term.
+            keep &= lighter | ((self.window_first[:, slot][story] <= other)
+                                     & (other <= self.window_last[:, slot][story]))
+        else:
+            keep = np.ones(story.size, dtype=bool)
+        keep &= story != other
+        # Met in a heavier term's stream already, if it shares one.
+        maybe = np.flatnonzero(keep & ((self.heavier[slot][story] & theirs) != 0))
+        for heavier in range(slot):
+            shares = self._shares(story[maybe], other[maybe], heavier)
+            keep[maybe[shares]] = False
+            maybe = maybe[~shares]
+        story, other, distance = story[keep], other[keep], distance[keep]
+        shared = [self._shares(story, other, column)
+                  for column in range(slot, self.terms.shape[1])]
+        weight = sum(self.weight_column[column][story] * shares
+                     for column, shares in enumerate(shared, slot))
+        score = weight * np.exp(-distance * self.decay)
+        if cut is None:
+            return story, other, score
+        keep = score >= cut[story] * (1 - _SLACK)
+        story, other, score = story[keep], other[keep], score[keep]
+        candidate = np.zeros(story.size, dtype=bool)
+        bits = np.zeros(story.size, dtype=np.int64)
+        for column, shares in enumerate(shared, slot):
+            shares = shares[keep]
+            bits |= shares.astype(np.int64) << column
+            candidate |= (shares & (self.window_first[:, column][story] <= other)
+                          & (other <= self.window_last[:, column][story]))
+        return story[candidate], other[candidate], score[candidate], bits[candidate]
+
+    def _shares(self, story: np.ndarray, other: np.ndarray, column: int) -> np.ndarray:
+        """Return whether each `other` has the term in `column` of its `story`."""
+        term = self.term_column[column][story]
+        theirs = self.term_column
+        shares = theirs[0][other] == term
+        for their_column in theirs[1:]:
+            shares |= their_column[other] == term
+        return shares & (term >= 0)
+
+    def _bars(self) -> np.ndarray:
+        """Step 1: each story's bar, from the nearest stories of its windows (which are
+        candidates: no need to check)."""
+        offsets = np.concatenate([np.arange(-_NEAREST, 0), np.arange(1, _NEAREST + 1)])
+        near = self.at[:, None] + offsets
+        inside = (near >= self.window_low[:, None]) & (near < self.window_high[:, None])
+        count = inside.sum(axis=1)
+        story = np.repeat(self.owner, count)
+        slot = np.repeat(self.slot, count)
+        other = self.posting[near[inside]]
+        best = _Best(len(self.index.articles), self.config.count)
+        found = [self._score(story[slot == column], other[slot == column], column)
+                 for column in range(self.terms.shape[1])]
+        best.add(np.concatenate([f[0] for f in found]), np.concatenate([f[2] for f in found]))
+        return np.maximum(best.kth(), self.config.threshold)
+
+    def kept(self) -> _Kept:
+        """Steps 1 and 2: every candidate of each story that may score at or above its bar.
+        The slots are read heaviest first, for every story at once, each nearest first in
+        `_BANDS`; a story's bar rises with what was found before, as rank._Query's does
+        stream by stream, and the next band reaches only as far as the bar then allows."""
+        cut = self._bars() * self.lower
+        # Step 2 meets again the stories step 1 scored: a fresh count, so that none counts twice.
+        best = _Best(len(self.index.articles), self.config.count)
+        found: list[tuple[np.ndarray, ...]] = []
+        for slot in range(self.terms.shape[1]):
+            pairs = np.flatnonzero(self.slot == slot)
+            story = self.owner[pairs]
+            center = self.key[story]
+            start, end = self.start[pairs], self.end[pairs]
+            # What was read so far: posting[read_low:read_high].
+            term = self.term[pairs]
+            read_low = read_high = self._seek(term, center, start, end)
+            for band in _BANDS:
+                suffix = self.suffix[story, slot] * (1 + _SLACK)
+                story_cut = cut[story]
+                reachable = (suffix >= story_cut) & (story_cut > 0)
+                reach = np.zeros(story.size)
+                reach[reachable] = _widen(np.log(suffix[reachable] / story_cut[reachable])
+                                          / self.decay) * band
+                low = np.minimum(read_low, self._seek(term, center - reach, start, end))
+                high = np.maximum(read_high, self._seek(term, center + reach, start, end,
+                                                        right=True))
+                low = np.where(reachable, low, read_low)
+                high = np.where(reachable, high, read_high)
+                band_found = [self._score(pair_story, other, slot, cut)
+                              for first, last in ((low, read_low), (read_high, high))
+                              for pair_story, other in self._pairs(story, first, last)]
+                found += band_found
+                if band_found:
+                    best.add(np.concatenate([kept[0] for kept in band_found]),
+                             np.concatenate([kept[2] for kept in band_found]))
+                read_low, read_high = low, high
+                cut = np.maximum(cut, best.kth() * self.lower)
+        return self._tighten(*(np.concatenate(column) for column in zip(*found, strict=True)),
+                             cut=cut)
+
+    def _pairs(self, story: np.ndarray, low: np.ndarray,
+               high: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (story, other) for every other in posting[low:high] of each story, about
+        _CHUNK pairs at a time."""
+        counts = high - low
+        for first, last in _pieces(counts, _CHUNK):
+            sizes = counts[first:last]
+            pair_story = np.repeat(story[first:last], sizes)
+            starts = np.repeat(low[first:last] - np.cumsum(sizes) + sizes, sizes)
+            yield pair_story, self.posting[starts + np.arange(pair_story.size)]
+
+    def _tighten(self, story: np.ndarray, other: np.ndarray, score: np.ndarray,
+                 bits: np.ndarray, *, cut: np.ndarray) -> _Kept:
+        """Keep only the candidates that may score at or above their story's final cut,
+        grouped by story."""
+        keep = score >= cut[story] * (1 - _SLACK)
+        story, other, bits = story[keep], other[keep], bits[keep]
+        order = np.lexsort((other, story))
+        story, other, bits = story[order], other[order], bits[order]
+        starts = np.searchsorted(story, np.arange(len(self.index.articles) + 1))
+        return _Kept(other, self.key[other], bits, starts, cut, self._radii(cut),
+                     self._clean(story, other))
+
+    def _clean(self, story: np.ndarray, other: np.ndarray) -> np.ndarray:
+        """Return, by story, whether none of its kept candidates duplicates it or another
+        of them (same canonical URL or headline: ids are unique in the index), so that its
+        list needs no duplicate check."""
+        stories = len(self.index.articles)
+        key_ids: dict[tuple[str, str], int] = {}
+        own = np.full((stories, 2), -1, dtype=np.int64)
+        for position in range(stories):
+            for key in self.index.dedupe_keys(position)[1:]:
+                own[position, 0 if key[0] == "url" else 1] = key_ids.setdefault(key, len(key_ids))
+        everyone = np.concatenate([np.arange(stories), story])
+        keys = np.concatenate([own, own[other]])
+        owner = np.repeat(everyone, 2)
+        keys = keys.ravel()
+        named = keys >= 0
+        codes = np.unique(owner[named] * (len(key_ids) + 1) + keys[named], return_counts=True)
+        clean = np.ones(stories, dtype=bool)
+        clean[codes[0][codes[1] > 1] // (len(key_ids) + 1)] = False
+        return clean
+
+    def _radii(self, cut: np.ndarray) -> np.ndarray:
+        """Return each (story, slot)'s radius (see rank.Certificate), as rank._Query.scan
+        bounds it: out to where a story of the slot's term could still score the story's
+        `cut` (with the weights of its own and lighter terms, and of each heavier term
+        beyond that term's window, whose nearer stories are all in it), or the window's far
+        edge where the window ends nearer than that (a story added or removed inside it
+        moves the edge); -1 if no story of it can reach the cut."""
+        keys, owner, slot = self.posting_key, self.owner, self.slot
+        center = self.key[owner]
+        lower, upper = keys[self.window_low], keys[self.window_high - 1]
+        inf = np.inf
+        # How far out the window holds every story of its term: its nearer cut edge.
+        cover = np.minimum(np.where(self.window_low > self.start, center - lower, inf),
+                           np.where(self.window_high < self.end, upper - center, inf))
+        stories, width = self.terms.shape
+        covers = np.full((stories, width), inf)
+        covers[owner, slot] = cover
+        story_cut = cut[owner]
+        weight = self.suffix[owner, slot] * (1 + _SLACK)
+        # The heavier slots' (cover, weight), nearest cover first; slots not heavier last.
+        heavier = np.where(np.arange(width) < slot[:, None], covers[owner], inf)
+        order = np.argsort(heavier, axis=1, kind="stable")
+        heavier = np.take_along_axis(heavier, order, axis=1)
+        extra = np.take_along_axis(np.where(np.arange(width) < slot[:, None],
+                                            self.weights[owner], 0.0), order, axis=1)
+        farthest = np.full(owner.size, -1.0)
+        nearer = np.zeros(owner.size)
+        with np.errstate(divide="ignore"):
+            for column in range(width + 1):
+                edge = heavier[:, column] if column < width else np.full(owner.size, inf)
+                reaches = (weight >= story_cut) & (story_cut > 0)
+                limit = np.where(reaches, np.log(np.where(reaches, weight, 1.0)
+                                                 / np.where(reaches, story_cut, 1.0))
+                                 / self.decay, -1.0)
+                farther = reaches & (limit >= nearer)
+                farthest = np.where(farther, np.maximum(farthest, np.minimum(limit, edge)),
+                                    farthest)
+                if column < width:
+                    weight = weight + extra[:, column] * (1 + _SLACK)
+                    nearer = edge
+        reach = np.where(farthest >= 0, _widen(farthest), -1.0)
+        low = self._seek(self.term, center - np.maximum(reach, 0), self.start, self.end)
+        high = self._seek(self.term, center + np.maximum(reach, 0), self.start, self.end,
+                          right=True)
+        cut_window = high - low > self.config.max_candidates_per_tag + 1
+        far_edge = np.maximum(center - lower, upper - center)
+        return np.where(reach < 0, -1.0, np.where(cut_window, far_edge, reach))
+
+    # -- Step 3 ----------------------------------------------------------------------------
+
+    def finish(self, site: Site, kept: _Kept) -> list[Ranked]:
+        """Step 3: return every story's related list and Certificate from its kept
+        candidates, as rank._Query would make them (or from rank._related itself, see the
+        module doc). One loop over sequential data (at 100,000 stories, reaching into
+        each candidate's objects costs more than all the rest)."""
+        index, config, certify = self.index, self.config, self.certify
+        wanted, threshold, decay, exp, fsum = config.count, config.threshold, self.decay, \
+            math.exp, math.fsum
+        candidates, keys, bits = kept.candidate.tolist(), kept.key.tolist(), kept.bits.tolist()
+        starts, cuts, clean = kept.start.tolist(), kept.cut.tolist(), kept.clean.tolist()
+        radius, term, first = kept.radius.tolist(), self.term.tolist(), self.first.tolist()
+        weights, centers = self.weights.tolist(), self.key.tolist()
+        slots_of: dict[int, tuple[bool, ...]] = {}
+        ranked: list[Ranked] = []
+        for position, article in enumerate(index.articles):
+            cut = cuts[position]
+            if article.related_ids or cut <= 0:
+                ranked.append(_one_by_one(site, index, position, certify))
+                continue
+            mine, center = weights[position], centers[position]
+            scored = []
+            for at in range(starts[position], starts[position + 1]):
+                shared = slots_of.get(bits[at])
+                if shared is None:
+                    shared = slots_of[bits[at]] = tuple(
+                        bool(bits[at] >> slot & 1) for slot in range(len(mine)))
+                # rank._Query.scan's score: fsum is exact, so any order of the terms will do.
+                value = fsum(compress(mine, shared)) * exp(-abs(keys[at] - center) * decay)
+                if value >= cut:
+                    scored.append((-value, candidates[at]))
+            scored.sort()
+            picks, loser = _pick(scored, wanted, threshold,
+                                 None if clean[position] else index, position)
+            if len(picks) < wanted and cut > threshold:
+                # Stories below the cut might have filled it.
+                ranked.append(_one_by_one(site, index, position, certify))
+                continue
+            places = tuple(other for _, other in picks)
+            if not certify:
+                ranked.append((places, rank._NOTHING_RANKED))
+                continue
+            pairs = slice(first[position], first[position + 1])
+            ranked.append((places, rank.Certificate(
+                tuple(-score for score, _ in picks), max(loser, cut),
+                dict(zip(term[pairs], radius[pairs], strict=True)))))
+        return ranked
+
+
+def _pick(scored: list[tuple[float, int]], wanted: int, threshold: float,
+          index: rank._Index | None, position: int) -> tuple[list[tuple[float, int]], float]:
+    """Return rank._Query.pick's picks from `scored` (sorted) and the best score left out;
+    without duplicates to skip when `index` is None."""
+    if index is None:
+        picks = [item for item in scored[:wanted] if -item[0] >= threshold]
+        rest = scored[len(picks):len(picks) + 1]
+        return picks, -rest[0][0] if rest else 0.0
+    taken = set(index.dedupe_keys(position))
+    picks = []
+    loser = 0.0
+    for item in scored:
+        if len(picks) >= wanted or -item[0] < threshold:
+            loser = max(loser, -item[0])
+            break
+        keys = index.dedupe_keys(item[1])
+        if taken.isdisjoint(keys):
+            taken.update(keys)
+            picks.append(item)
+        else:
+            loser = max(loser, -item[0])
+    return picks, loser
+
+
+class _Best:
+    """The `count` best scores met so far of each story, each score a distinct candidate of
+    it, kept as one sorted int64 per score: the story in the high bits, then the top bits of
+    the score's float64 (whose bits sort as the numbers do, for scores >= 0). Dropping the
+    low bits rounds a score down, so the `count`-th best it reports is a lower bound."""
+
+    def __init__(self, stories: int, count: int) -> None:
+        self.count = count
+        self.shift = max(1, stories.bit_length())
+        self.score_bits = 63 - self.shift
+        self.stories = stories
+        self.keys = np.zeros(0, dtype=np.int64)
+
+    def add(self, story: np.ndarray, score: np.ndarray) -> None:
+        bits = np.maximum(score, 0.0).view(np.int64) >> (63 - self.score_bits)
+        new = np.sort((story.astype(np.int64) << self.score_bits) | bits)
+        # Two sorted runs: a stable sort (timsort) merges them in linear time.
+        keys = np.sort(np.concatenate([self.keys, new]), kind="stable")
+        owner = keys >> self.score_bits
+        ends = np.searchsorted(owner, np.arange(self.stories), side="right")
+        self.keys = keys[np.arange(keys.size) >= ends[owner] - self.count]
+
+    def kth(self) -> np.ndarray:
+        """Return each story's `count`-th best score so far (rounded down), 0 if it has
+        fewer."""
+        owner = self.keys >> self.score_bits
+        ends = np.searchsorted(owner, np.arange(self.stories), side="right")
+        starts = np.searchsorted(owner, np.arange(self.stories), side="left")
+        full = ends - starts >= self.count
+        kth = np.zeros(self.stories)
+        if self.count > 0:
+            mask = (1 << self.score_bits) - 1
+            bits = (self.keys[ends[full] - self.count] & mask) << (63 - self.score_bits)
+            kth[full] = bits.view(np.float64) * (1 - _SLACK)
+        return kth
+
+
+def _widen(distance: np.ndarray) -> np.ndarray:
+    return distance * (1 + 1e-9) + 1e-6
+
+
+def _pieces(counts: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Split range(len(counts)) into runs whose counts add up to about `size` each."""
+    total = np.cumsum(counts)
+    cuts = np.searchsorted(total, np.arange(size, int(total[-1]) if total.size else 0, size))
+    edges = [0, *sorted(set(int(c) + 1 for c in cuts)), counts.size]
+    return [(a, b) for a, b in pairwise(edges) if a < b]
