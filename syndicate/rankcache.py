@@ -38,6 +38,9 @@ from .site import Site
 
 VERSION = 1
 MAX_CHANGED_SHARE = 0.02
+# With this share of the lists to rank, or more, all are ranked at once (syndicate.rankbatch:
+# in one process, faster than one query per story over every core); else one by one.
+BATCH_SHARE = 0.5
 # Relative slack on every bound, far above the rounding of a score (a few ulps) and far
 # below rank.MARGIN.
 _SLACK = 1e-9
@@ -45,6 +48,16 @@ _DIGEST = 16
 
 # A fresh ranking of one article: (places in site.articles, scores, loser, radius by term id)
 Ranked = tuple[tuple[int, ...], tuple[float, ...], float, dict[int, float]]
+
+
+def _rank_every(site: Site) -> list[tuple[tuple[int, ...], rank.Certificate]]:
+    from . import rankbatch  # numpy, imported only by the builds that rank many stories
+
+    return rankbatch.rank_every(site, certify=True)
+
+
+def _ranked(places: tuple[int, ...], certificate: rank.Certificate) -> Ranked:
+    return places, certificate.scores, certificate.loser, certificate.radii
 
 
 def rank_one(site: Site, place: int) -> Ranked:
@@ -155,8 +168,13 @@ def rank_all(site: Site, stories: list[bytes], previous: bytes | None,
     old = decode(previous)
     carried = _carry_over(old, site, stories, names) if old is not None else {}
     fresh = [place for place in range(len(site.articles)) if place not in carried]
-    ranked = dict(zip(fresh, map_all(lambda number: rank_one(site, fresh[number]), len(fresh)),
-                      strict=True))
+    if len(fresh) >= BATCH_SHARE * len(site.articles):
+        ranked = {place: _ranked(*ranking)
+                  for place, ranking in enumerate(_rank_every(site)) if place not in carried}
+    else:
+        rank.prepare_queries(site)
+        ranked = dict(zip(fresh, map_all(lambda number: rank_one(site, fresh[number]),
+                                         len(fresh)), strict=True))
     return encode(_new_state(site, stories, names, old, carried, ranked))
 
 
