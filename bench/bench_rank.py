@@ -1,14 +1,15 @@
 """Time related() for every article of a synthetic corpus, at 10,000 and 100,000 articles.
 
 Usage: python bench/bench_rank.py [--sizes 10000 100000] [--years 3] [--seed 4] [--repeat 3]
-                                  [--profile]
+                                  [--way all,one] [--profile]
 
 The corpus is generated in memory from a seeded random.Random (no files, no wall clock in
 the data): 8 sections of skewed size, tags drawn from a Zipf-like vocabulary of 3,000 tags
 (2 to 6 distinct tags each), publication times spread uniformly over `--years` (three by
 default, the same span at every size, so that ten times the articles is ten times as many a
-day; give one span per size, say `--years 3 30`, to keep the daily rate instead). The timed
-loop covers the index build (the first call) and related() for every article, on one core;
+day; give one span per size, say `--years 3 30`, to keep the daily rate instead). Two ways
+are timed: `related_all()`, every list at once (syndicate.rankbatch, what a build uses), and
+`related()` called once per article. Each covers the index build and every list, on one core;
 each size is timed `--repeat` times on a fresh Site and the fastest run counts (as timeit
 does: other processes only ever add time).
 """
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from syndicate.config import Config
 from syndicate.model import Article
-from syndicate.rank import related
+from syndicate.rank import prepare, related, related_all
 from syndicate.site import Site, build_site
 
 SECTIONS = ("World", "Politics", "Business", "Sport", "Culture", "Science", "Opinion", "Travel")
@@ -84,17 +85,22 @@ def make_site(size: int, seed: int, years: float = YEARS) -> Site:
     return site
 
 
-def time_related(site: Site) -> tuple[float, float, float, int]:
-    """Return the seconds taken by related() for every article, index build included (wall
-    clock, then CPU time of this process), the seconds of the build alone, and the number of
+def time_related(site: Site, way: str) -> tuple[float, float, float, int]:
+    """Return the seconds taken to find every article's related stories, `way` "all"
+    (related_all) or "one" (related() per article), index build included (wall clock, then
+    CPU time of this process), the seconds of the index build alone, and the number of
     related links found."""
     site = dataclasses.replace(site)  # A new Site object: nothing cached yet.
-    links = 0
     started, started_cpu = time.perf_counter(), time.process_time()
-    related(site, site.articles[0])
+    if way == "all":
+        prepare(site)  # the index alone: related_all reads no more of it
+    else:
+        related(site, site.articles[0])  # the index, and what one query reads of it
     built = time.perf_counter() - started
-    for article in site.articles:
-        links += len(related(site, article))
+    if way == "all":
+        links = sum(map(len, related_all(site)))
+    else:
+        links = sum(len(related(site, article)) for article in site.articles)
     return (time.perf_counter() - started, time.process_time() - started_cpu, built, links)
 
 
@@ -106,11 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3,
                         help="time each size this many times and keep the fastest run")
+    parser.add_argument("--way", default="all,one",
+                        help="all (related_all), one (related per article), or both")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the loop")
     args = parser.parse_args(argv)
     if len(args.years) not in (1, len(args.sizes)):
         parser.error("--years takes one span, or one per size")
     spans = args.years * len(args.sizes) if len(args.years) == 1 else args.years
+    ways = args.way.split(",")
+    if not set(ways) <= {"all", "one"}:
+        parser.error("--way takes all, one or both")
+    for way in ways:
+        report(way, args, spans)
+    return 0
+
+
+def report(way: str, args: argparse.Namespace, spans: list[float]) -> None:
+    name = "related_all()" if way == "all" else "related() for every article"
     results: list[tuple[int, float]] = []
     for size, years in zip(args.sizes, spans, strict=True):
         site = make_site(size, args.seed, years)
@@ -119,14 +137,14 @@ def main(argv: list[str] | None = None) -> int:
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
-            runs.append(time_related(site))
+            runs.append(time_related(site, way))
             gc.collect()
             if profiler:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
         seconds, cpu, built, links = min(runs)
         results.append((size, seconds))
-        print(f"related() for every article: {size:>7,} articles over {years:g} years "
+        print(f"{name}: {size:>7,} articles over {years:g} years "
               f"{seconds:7.2f} s "
               f"({seconds / size * 1e6:6.1f} us/article; CPU {cpu:.2f} s; index build "
               f"{built:.2f} s; {links / size:.2f} links/article; fastest of "
@@ -134,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         del site
     if len(results) >= 2:
         (small, small_seconds), (large, large_seconds) = results[0], results[-1]
-        print(f"ratio {large:,}/{small:,}: {large_seconds / small_seconds:.2f}x "
+        print(f"{name}: ratio {large:,}/{small:,}: {large_seconds / small_seconds:.2f}x "
               f"(linear would be {large / small:.0f}x)")
-    return 0
 
 
 if __name__ == "__main__":
