@@ -10,6 +10,7 @@ freezing what was loaded takes planning from 22 s to 17 s.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 from collections.abc import Iterator
 
@@ -46,3 +47,17 @@ def frozen() -> Iterator[None]:
         _frozen_depth -= 1
         if not _frozen_depth:
             gc.unfreeze()
+
+
+def give_back_free_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's malloc_trim; elsewhere nothing).
+
+    A step that made and dropped big arrays leaves their pages in the heap, resident; once
+    workers fork, each page the parent reuses is copied first, and the worker keeps the old
+    copy (ranking every story at once left some 125 MB so at 100,000 stories)."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return
+    trim(0)

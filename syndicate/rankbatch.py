@@ -43,6 +43,8 @@ _BANDS = (0.25, 1.0)
 # Relative slack between an array score and rank's exact one: far above their rounding
 # (a few ulps), far below rank.MARGIN.
 _SLACK = 1e-9
+# Stories whose lists step 3 makes in one go.
+_BLOCK = 4096
 # Pairs of stories scored in one go: bounds the arrays of one step to some 100 MB.
 _CHUNK = 1 << 19
 # A story's related stories (positions in the ranking index) and their Certificate.
@@ -62,8 +64,13 @@ def rank_every(site: Site, certify: bool = False) -> list[Ranked]:
         if config.count <= 0 or not math.isfinite(config.half_life_days):
             return [_one_by_one(site, index, position, certify)
                     for position in range(len(index.articles))]
-        batch = _Batch(index, config, certify)
-        return batch.finish(site, batch.kept())
+        ranked = _rank(site, _Batch(index, config, certify))
+    collector.give_back_free_memory()  # the arrays are gone
+    return ranked
+
+
+def _rank(site: Site, batch: _Batch) -> list[Ranked]:
+    return batch.finish(site, batch.kept())
 
 
 def _one_by_one(site: Site, index: rank._Index, position: int, certify: bool) -> Ranked:
@@ -409,25 +416,41 @@ class _Batch:
     def finish(self, site: Site, kept: _Kept) -> list[Ranked]:
         """Step 3: return every story's related list and Certificate from its kept
         candidates, as rank._Query would make them (or from rank._related itself, see the
-        module doc). One loop over sequential data (at 100,000 stories, reaching into
-        each candidate's objects costs more than all the rest)."""
+        module doc)."""
+        ranked: list[Ranked] = []
+        stories = len(self.index.articles)
+        for first in range(0, stories, _BLOCK):
+            ranked += self._finish_block(site, kept, first, min(stories, first + _BLOCK))
+        return ranked
+
+    def _finish_block(self, site: Site, kept: _Kept, low: int, high: int) -> list[Ranked]:
+        """Return finish's lists for the stories at positions low to high - 1: one loop
+        over their data as Python lists, made for the block alone (lists for every story at
+        once held some 100 MB of numbers at 100,000 stories, and the holes they left behind
+        in the heap were copied into each forked worker that later wrote there)."""
         index, config, certify = self.index, self.config, self.certify
         wanted, threshold, decay, exp, fsum = config.count, config.threshold, self.decay, \
             math.exp, math.fsum
-        candidates, keys, bits = kept.candidate.tolist(), kept.key.tolist(), kept.bits.tolist()
-        starts, cuts, clean = kept.start.tolist(), kept.cut.tolist(), kept.clean.tolist()
-        radius, term, first = kept.radius.tolist(), self.term.tolist(), self.first.tolist()
-        weights, centers = self.weights.tolist(), self.key.tolist()
+        shown = slice(int(kept.start[low]), int(kept.start[high]))
+        candidates, keys = kept.candidate[shown].tolist(), kept.key[shown].tolist()
+        bits = kept.bits[shown].tolist()
+        starts = (kept.start[low:high + 1] - kept.start[low]).tolist()
+        cuts, clean = kept.cut[low:high].tolist(), kept.clean[low:high].tolist()
+        owned = slice(int(self.first[low]), int(self.first[high]))
+        radius, term = kept.radius[owned].tolist(), self.term[owned].tolist()
+        first = (self.first[low:high + 1] - self.first[low]).tolist()
+        weights, centers = self.weights[low:high].tolist(), self.key[low:high].tolist()
         slots_of: dict[int, tuple[bool, ...]] = {}
         ranked: list[Ranked] = []
-        for position, article in enumerate(index.articles):
-            cut = cuts[position]
+        for place, article in enumerate(index.articles[low:high]):
+            position = low + place
+            cut = cuts[place]
             if article.related_ids or cut <= 0:
                 ranked.append(_one_by_one(site, index, position, certify))
                 continue
-            mine, center = weights[position], centers[position]
+            mine, center = weights[place], centers[place]
             scored = []
-            for at in range(starts[position], starts[position + 1]):
+            for at in range(starts[place], starts[place + 1]):
                 shared = slots_of.get(bits[at])
                 if shared is None:
                     shared = slots_of[bits[at]] = tuple(
@@ -438,7 +461,7 @@ class _Batch:
                     scored.append((-value, candidates[at]))
             scored.sort()
             picks, loser = _pick(scored, wanted, threshold,
-                                 None if clean[position] else index, position)
+                                 None if clean[place] else index, position)
             if len(picks) < wanted and cut > threshold:
                 # Stories below the cut might have filled it.
                 ranked.append(_one_by_one(site, index, position, certify))
@@ -447,7 +470,7 @@ class _Batch:
             if not certify:
                 ranked.append((places, rank._NOTHING_RANKED))
                 continue
-            pairs = slice(first[position], first[position + 1])
+            pairs = slice(first[place], first[place + 1])
             ranked.append((places, rank.Certificate(
                 tuple(-score for score, _ in picks), max(loser, cut),
                 dict(zip(term[pairs], radius[pairs], strict=True)))))
