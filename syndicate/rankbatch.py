@@ -43,6 +43,8 @@ _BANDS = (0.25, 1.0)
 # Relative slack between an array score and rank's exact one: far above their rounding
 # (a few ulps), far below rank.MARGIN.
 _SLACK = 1e-9
+# The most terms (tags and the section) one story may have for the batch to rank the site.
+_MOST_TERMS = 62
 # Stories whose lists step 3 makes in one go.
 _BLOCK = 4096
 # Pairs of stories scored in one go: bounds the arrays of one step to some 100 MB.
@@ -61,7 +63,10 @@ def rank_every(site: Site, certify: bool = False) -> list[Ranked]:
     # What is made here lives on (a list and a Certificate per story): a collection would
     # only walk the site again and again.
     with collector.paused():
-        if config.count <= 0 or not math.isfinite(config.half_life_days):
+        # A story's shared terms travel as the bits of an int64 (step 3): more than
+        # _MOST_TERMS on one story, and every story is ranked one at a time.
+        if config.count <= 0 or not math.isfinite(config.half_life_days) \
+                or max(map(len, index.terms_of)) > _MOST_TERMS:
             return [_one_by_one(site, index, position, certify)
                     for position in range(len(index.articles))]
         ranked = _rank(site, _Batch(index, config, certify))

@@ -72,3 +72,17 @@ def test_certificates_from_the_batch_keep_carried_lists_right(monkeypatch, share
         assert rankcache.lists(state) == [
             tuple(place[a.id] for a in rank.related(site, article))
             for article in site.articles], step
+
+
+def test_a_story_with_more_terms_than_the_batch_takes_still_gets_its_list() -> None:
+    rng = random.Random(5)
+    articles = [cache_story(rng, n) for n in range(200)]
+    crowded = tuple(f"Topic {n}" for n in range(70))  # more than rankbatch._MOST_TERMS
+    articles[0] = dataclasses.replace(articles[0], tags=crowded)
+    articles[1] = dataclasses.replace(articles[1], tags=crowded[:3])
+    site = make_site(articles, max_tag_share=1.0)
+    index = rank.index_of(site)
+    for position, (places, certificate) in enumerate(rankbatch.rank_every(site, certify=True)):
+        alone, expected = rank._related(site, index.articles[position], None, True)
+        assert [index.articles[p].id for p in places] == [a.id for a in alone], position
+        assert certificate.scores == expected.scores, position
