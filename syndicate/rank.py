@@ -12,7 +12,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -517,18 +517,7 @@ class _Query:
         """Return the `wanted` best distinct candidates at or above the threshold, and the
         best score of the others (0 if none)."""
         scored.sort()
-        picks: list[tuple[float, int]] = []
-        dedupe = self.dedupe.copy()
-        loser = 0.0
-        for item in scored:
-            if len(picks) >= wanted or -item[0] < self.threshold:
-                loser = max(loser, -item[0])
-                break
-            if dedupe.take(self.index.dedupe_keys(item[1])):
-                picks.append(item)
-            else:
-                loser = max(loser, -item[0])
-        return picks, loser
+        return pick(scored, wanted, self.threshold, self.dedupe.copy(), self.index.dedupe_keys)
 
     def scan(self, wanted: int) -> _Scan:
         """Score the candidates that may rank among the `wanted` best (every candidate at or
@@ -665,6 +654,25 @@ class _Query:
         return _Scan(scored, best, radii, cut)
 
 
+def pick(scored: list[tuple[float, int]], wanted: int, threshold: float, dedupe: _Dedupe,
+         keys_of: Callable[[int], DedupeKeys]) -> tuple[list[tuple[float, int]], float]:
+    """Return the `wanted` best of the candidates `scored` (sorted (-score, position)) that
+    score at least `threshold` and that `dedupe` takes (their keys: `keys_of` a position),
+    and the best score of the others (0 if none): the list related() shows, and the bound
+    its Certificate keeps."""
+    picks: list[tuple[float, int]] = []
+    loser = 0.0
+    for item in scored:
+        if len(picks) >= wanted or -item[0] < threshold:
+            loser = max(loser, -item[0])
+            break
+        if dedupe.take(keys_of(item[1])):
+            picks.append(item)
+        else:
+            loser = max(loser, -item[0])
+    return picks, loser
+
+
 @dataclass
 class _Scan:
     """What _Query.scan found: the scored candidates as (-score, position), a heap of the
@@ -750,6 +758,6 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
     return low, low + span
 
 
-__all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "prepare",
+__all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "pick", "prepare",
            "prepare_queries", "related", "related_all", "related_certified", "settings_digest",
            "story_digests", "term_names", "top_stories"]

@@ -484,26 +484,14 @@ class _Batch:
 
 def _pick(scored: list[tuple[float, int]], wanted: int, threshold: float,
           index: rank._Index | None, position: int) -> tuple[list[tuple[float, int]], float]:
-    """Return rank._Query.pick's picks from `scored` (sorted) and the best score left out;
-    without duplicates to skip when `index` is None."""
+    """Return rank.pick's picks from `scored` (sorted) for the story at `position`, and the
+    best score left out; without duplicates to skip when `index` is None."""
     if index is None:
         picks = [item for item in scored[:wanted] if -item[0] >= threshold]
         rest = scored[len(picks):len(picks) + 1]
         return picks, -rest[0][0] if rest else 0.0
-    taken = set(index.dedupe_keys(position))
-    picks = []
-    loser = 0.0
-    for item in scored:
-        if len(picks) >= wanted or -item[0] < threshold:
-            loser = max(loser, -item[0])
-            break
-        keys = index.dedupe_keys(item[1])
-        if taken.isdisjoint(keys):
-            taken.update(keys)
-            picks.append(item)
-        else:
-            loser = max(loser, -item[0])
-    return picks, loser
+    return rank.pick(scored, wanted, threshold, rank._Dedupe(index.dedupe_keys(position)),
+                     index.dedupe_keys)
 
 
 class _Best:
