@@ -90,7 +90,6 @@ class _Kept:
     there."""
 
     candidate: np.ndarray
-    key: np.ndarray   # by candidate: its key in the index (-timestamp)
     bits: np.ndarray  # by candidate: the story's slots it shares, as bits
     start: np.ndarray
     cut: np.ndarray
@@ -129,11 +128,9 @@ class _Batch:
         self.term_column = [np.ascontiguousarray(c, dtype=np.int32) for c in self.terms.T]
         self.weight_column = [np.ascontiguousarray(c) for c in self.weights.T]
         # What a story can share from slot j on: the MaxScore bound of step 2.
-        self.suffix = np.cumsum(self.weights[:, ::-1], axis=1)[:, ::-1]
-        # The weights of slots 0 to j - 1, by j.
-        self.through = np.zeros((count, width + 1))
-        np.cumsum(self.weights, axis=1, out=self.through[:, 1:])
-        self.through_column = [np.ascontiguousarray(c) for c in self.through.T]
+        through = np.zeros((count, width + 1))  # the weights of slots 0 to j - 1, by j
+        np.cumsum(self.weights, axis=1, out=through[:, 1:])
+        self.suffix = through[:, -1:] - through[:, :-1]
         # Each story's terms as 64 bits (one bit per term, hashed): two stories whose
         # signatures share no bit share no term. By slot, the bits of the heavier and of
         # the lighter slots.
@@ -225,8 +222,7 @@ class _Batch:
             # A story that shares this term alone and is too far for it to lift it to the
             # cut needs another, lighter term: the signatures tell most of them apart.
             lighter = (self.lighter[slot][story] & theirs) != 0
-            most = np.where(lighter, self.through[:, -1][story],
-                            self.through_column[slot + 1][story]) - self.through_column[slot][story]
+            most = np.where(lighter, self.suffix[story, slot], self.weight_column[slot][story])
             keep = most * np.exp(-distance * self.decay) >= cut[story] * (1 - _SLACK)
             # Outside this term's window, it is a candidate only through a lighter term.
             keep &= lighter | ((self.window_first[:, slot][story] <= other)
@@ -345,7 +341,7 @@ class _Batch:
         order = np.lexsort((other, story))
         story, other, bits = story[order], other[order], bits[order]
         starts = np.searchsorted(story, np.arange(len(self.index.articles) + 1))
-        return _Kept(other, self.key[other], bits, starts, cut, self._radii(cut),
+        return _Kept(other, bits, starts, cut, self._radii(cut),
                      self._clean(story, other))
 
     def _clean(self, story: np.ndarray, other: np.ndarray) -> np.ndarray:
@@ -437,7 +433,8 @@ class _Batch:
         wanted, threshold, decay, exp, fsum = config.count, config.threshold, self.decay, \
             math.exp, math.fsum
         shown = slice(int(kept.start[low]), int(kept.start[high]))
-        candidates, keys = kept.candidate[shown].tolist(), kept.key[shown].tolist()
+        candidates = kept.candidate[shown]
+        keys, candidates = self.key[candidates].tolist(), candidates.tolist()
         bits = kept.bits[shown].tolist()
         starts = (kept.start[low:high + 1] - kept.start[low]).tolist()
         cuts, clean = kept.cut[low:high].tolist(), kept.clean[low:high].tolist()
@@ -502,8 +499,7 @@ class _Best:
 
     def __init__(self, stories: int, count: int) -> None:
         self.count = count
-        self.shift = max(1, stories.bit_length())
-        self.score_bits = 63 - self.shift
+        self.score_bits = 63 - max(1, stories.bit_length())
         self.stories = stories
         self.keys = np.zeros(0, dtype=np.int64)
 

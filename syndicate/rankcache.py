@@ -64,8 +64,7 @@ def rank_one(site: Site, place: int) -> Ranked:
     """Rank the article at `place` (in a worker, say) with its certificate."""
     articles, certificate = rank.related_certified(site, site.articles[place])
     places = rank.index_of(site).pos_by_id
-    return (tuple(places[a.id] for a in articles), certificate.scores, certificate.loser,
-            certificate.radii)
+    return _ranked(tuple(places[a.id] for a in articles), certificate)
 
 
 @dataclass
