@@ -10,8 +10,9 @@ default, the same span at every size, so that ten times the articles is ten time
 day; give one span per size, say `--years 3 30`, to keep the daily rate instead). Two ways
 are timed: `related_all()`, every list at once (syndicate.rankbatch, what a build uses), and
 `related()` called once per article. Each covers the index build and every list, on one core;
-each size is timed `--repeat` times on a fresh Site and the fastest run counts (as timeit
-does: other processes only ever add time).
+each size is timed `--repeat` times on a fresh Site, the sizes in turn round by round, and
+the fastest run counts (as timeit does: other processes only ever add time); the ratio is
+given fastest against fastest and round by round.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import dataclasses
 import gc
 import pstats
 import random
+import statistics
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -128,32 +130,38 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(way: str, args: argparse.Namespace, spans: list[float]) -> None:
+    """Time every size once per round, `--repeat` rounds: the VM's speed drifts by 20-30%
+    within the hour, and sizes timed side by side drift together, so the ratio of each
+    round is as telling as the ratio of the fastest runs."""
     name = "related_all()" if way == "all" else "related() for every article"
-    results: list[tuple[int, float]] = []
-    for size, years in zip(args.sizes, spans, strict=True):
-        site = make_site(size, args.seed, years)
-        runs = []
-        for _ in range(max(1, args.repeat)):
+    sites = [make_site(size, args.seed, years) for size, years in zip(args.sizes, spans,
+                                                                      strict=True)]
+    runs: list[list[tuple[float, float, float, int]]] = [[] for _ in sites]
+    for _ in range(max(1, args.repeat)):
+        for site, size_runs in zip(sites, runs, strict=True):
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
-            runs.append(time_related(site, way))
+            size_runs.append(time_related(site, way))
             gc.collect()
             if profiler:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
-        seconds, cpu, built, links = min(runs)
-        results.append((size, seconds))
+    for size, years, size_runs in zip(args.sizes, spans, runs, strict=True):
+        seconds, cpu, built, links = min(size_runs)
         print(f"{name}: {size:>7,} articles over {years:g} years "
               f"{seconds:7.2f} s "
               f"({seconds / size * 1e6:6.1f} us/article; CPU {cpu:.2f} s; index build "
               f"{built:.2f} s; {links / size:.2f} links/article; fastest of "
-              f"{', '.join(f'{run[0]:.2f}' for run in runs)} s)")
-        del site
-    if len(results) >= 2:
-        (small, small_seconds), (large, large_seconds) = results[0], results[-1]
-        print(f"{name}: ratio {large:,}/{small:,}: {large_seconds / small_seconds:.2f}x "
-              f"(linear would be {large / small:.0f}x)")
+              f"{', '.join(f'{run[0]:.2f}' for run in size_runs)} s)")
+    if len(sites) >= 2:
+        small, large = args.sizes[0], args.sizes[-1]
+        fastest = min(runs[-1])[0] / min(runs[0])[0]
+        rounds = sorted(big[0] / little[0] for little, big in zip(runs[0], runs[-1],
+                                                                   strict=True))
+        print(f"{name}: ratio {large:,}/{small:,}: {fastest:.2f}x fastest against fastest; "
+              f"by round {', '.join(f'{r:.2f}x' for r in rounds)} "
+              f"(median {statistics.median(rounds):.2f}x; linear would be {large / small:.0f}x)")
 
 
 if __name__ == "__main__":
