@@ -12,7 +12,12 @@ Output (under articles/images/):
   favicon.png     48x48 icon
 
 Usage: python3 scripts/make_example_images.py [output_dir]
+
+It needs Pillow (pip install pillow), which syndicate itself does not use: the
+pictures are committed, and only a change to them needs the script.
 """
+
+from __future__ import annotations
 
 import hashlib
 import math
@@ -63,43 +68,57 @@ NAMES = [
     "marathon-river-light",
 ]
 
+Colour = tuple[int, ...]
+Point = tuple[float, float]
+
 PALETTES = [
     # (sky top, sky bottom, sea top, sea bottom, sun, accent)
-    ((20, 40, 86), (240, 160, 120), (24, 70, 110), (8, 30, 60), (255, 214, 150), (255, 240, 220)),
-    ((120, 170, 210), (230, 236, 240), (60, 120, 150), (20, 60, 90), (255, 250, 225), (200, 225, 235)),
-    ((50, 58, 72), (140, 150, 160), (60, 75, 85), (25, 32, 40), (210, 215, 220), (170, 180, 190)),
-    ((250, 200, 150), (255, 235, 200), (80, 140, 150), (30, 80, 100), (255, 245, 210), (255, 220, 180)),
-    ((40, 20, 70), (200, 90, 120), (60, 40, 90), (20, 10, 40), (255, 190, 150), (240, 150, 170)),
-    ((150, 200, 170), (235, 240, 210), (70, 130, 100), (30, 70, 60), (255, 250, 200), (200, 230, 190)),
-    ((10, 15, 40), (60, 80, 140), (20, 30, 70), (5, 10, 30), (240, 240, 255), (150, 170, 230)),
-    ((230, 150, 60), (250, 220, 140), (150, 90, 50), (80, 40, 30), (255, 240, 180), (255, 200, 120)),
+    ((20, 40, 86), (240, 160, 120), (24, 70, 110), (8, 30, 60),
+     (255, 214, 150), (255, 240, 220)),
+    ((120, 170, 210), (230, 236, 240), (60, 120, 150), (20, 60, 90),
+     (255, 250, 225), (200, 225, 235)),
+    ((50, 58, 72), (140, 150, 160), (60, 75, 85), (25, 32, 40),
+     (210, 215, 220), (170, 180, 190)),
+    ((250, 200, 150), (255, 235, 200), (80, 140, 150), (30, 80, 100),
+     (255, 245, 210), (255, 220, 180)),
+    ((40, 20, 70), (200, 90, 120), (60, 40, 90), (20, 10, 40),
+     (255, 190, 150), (240, 150, 170)),
+    ((150, 200, 170), (235, 240, 210), (70, 130, 100), (30, 70, 60),
+     (255, 250, 200), (200, 230, 190)),
+    ((10, 15, 40), (60, 80, 140), (20, 30, 70), (5, 10, 30),
+     (240, 240, 255), (150, 170, 230)),
+    ((230, 150, 60), (250, 220, 140), (150, 90, 50), (80, 40, 30),
+     (255, 240, 180), (255, 200, 120)),
 ]
 
 
-def seed_for(name):
+def seed_for(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big")
 
 
-def lerp(a, b, t):
-    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b))
+def lerp(a: Colour, b: Colour, t: float) -> Colour:
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))
 
 
-def vertical_gradient(draw, box, top, bottom):
+def vertical_gradient(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top: Colour,
+                      bottom: Colour) -> None:
     x0, y0, x1, y1 = box
     span = max(1, y1 - y0 - 1)
     for y in range(y0, y1):
         draw.line([(x0, y), (x1, y)], fill=lerp(top, bottom, (y - y0) / span))
 
 
-def wave_points(rng, y_base, amp, width, phase, freq):
-    pts = []
+def wave_points(rng: random.Random, y_base: float, amp: float, width: int, phase: float,
+                freq: float) -> list[Point]:
+    pts: list[Point] = []
     for x in range(0, width + 20, 20):
-        y = y_base + amp * math.sin(x * freq + phase) + 0.4 * amp * math.sin(x * freq * 2.3 + phase * 1.7)
+        y = (y_base + amp * math.sin(x * freq + phase)
+             + 0.4 * amp * math.sin(x * freq * 2.3 + phase * 1.7))
         pts.append((x, y))
     return pts
 
 
-def make_illustration(name):
+def make_illustration(name: str) -> Image.Image:
     rng = random.Random(seed_for(name))
     sky_t, sky_b, sea_t, sea_b, sun, accent = PALETTES[rng.randrange(len(PALETTES))]
     img = Image.new("RGB", (W, H))
@@ -113,7 +132,8 @@ def make_illustration(name):
     r = rng.randint(45, 95)
     for i in range(6, 0, -1):
         rr = r + i * 18
-        d.ellipse([sx - rr, sy - rr, sx + rr, sy + rr], fill=lerp(sky_b, sun, 0.12 * (7 - i) / 6 + 0.05))
+        d.ellipse([sx - rr, sy - rr, sx + rr, sy + rr],
+                  fill=lerp(sky_b, sun, 0.12 * (7 - i) / 6 + 0.05))
     d.ellipse([sx - r, sy - r, sx + r, sy + r], fill=sun)
 
     # Distant hills or cloud bands above the horizon.
@@ -123,7 +143,7 @@ def make_illustration(name):
             col = lerp(sky_b, sea_t, 0.45 + 0.25 * layer)
             pts = wave_points(rng, horizon - 40 + layer * 18, rng.randint(15, 45), W,
                               rng.uniform(0, 6.28), rng.uniform(0.004, 0.01))
-            d.polygon(pts + [(W + 20, horizon), (0, horizon)], fill=col)
+            d.polygon([*pts, (W + 20, horizon), (0, horizon)], fill=col)
     elif style == "clouds":
         for _ in range(rng.randint(3, 6)):
             cy = rng.randint(40, max(60, horizon - 80))
@@ -148,7 +168,7 @@ def make_illustration(name):
         col = lerp(col, accent, 0.08)
         pts = wave_points(rng, y_base, rng.randint(6, 18) * (1 + t), W,
                           rng.uniform(0, 6.28), rng.uniform(0.006, 0.016))
-        d.polygon(pts + [(W + 20, H), (0, H)], fill=col)
+        d.polygon([*pts, (W + 20, H), (0, H)], fill=col)
 
     # A few floating circles for rhythm.
     for _ in range(rng.randint(2, 4)):
@@ -159,12 +179,12 @@ def make_illustration(name):
     return img.filter(ImageFilter.GaussianBlur(2))
 
 
-def save_jpeg(img, path):
+def save_jpeg(img: Image.Image, path: Path) -> None:
     # Baseline (non-progressive) JPEG; Pillow writes no EXIF or timestamps.
     img.save(path, "JPEG", quality=60, optimize=True)
 
 
-def make_logo(path):
+def make_logo(path: Path) -> None:
     img = Image.new("RGB", (600, 60), (255, 255, 255))
     d = ImageDraw.Draw(img)
     navy, teal, gold = (18, 42, 80), (30, 130, 150), (232, 170, 60)
@@ -183,7 +203,7 @@ def make_logo(path):
     img.save(path, "PNG", optimize=True)
 
 
-def make_favicon(path):
+def make_favicon(path: Path) -> None:
     img = Image.new("RGB", (48, 48), (18, 42, 80))
     d = ImageDraw.Draw(img)
     d.pieslice([10, 8, 38, 36], 180, 360, fill=(232, 170, 60))
@@ -192,7 +212,7 @@ def make_favicon(path):
     img.save(path, "PNG", optimize=True)
 
 
-def main():
+def main() -> None:
     root = Path(__file__).resolve().parent.parent
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "articles" / "images"
     out.mkdir(parents=True, exist_ok=True)
