@@ -1,7 +1,7 @@
 """Time related() for every article of a synthetic corpus, at 10,000 and 100,000 articles.
 
 Usage: python bench/bench_rank.py [--sizes 10000 100000] [--years 3] [--seed 4] [--repeat 3]
-                                  [--way all,one] [--profile]
+                                  [--way all,one] [--profile] [--steps]
 
 The corpus is generated in memory from a seeded random.Random (no files, no wall clock in
 the data): 8 sections of skewed size, tags drawn from a Zipf-like vocabulary of 3,000 tags
@@ -12,12 +12,15 @@ are timed: `related_all()`, every list at once (syndicate.rankbatch, what a buil
 `related()` called once per article. Each covers the index build and every list, on one core;
 each size is timed `--repeat` times on a fresh Site, the sizes in turn round by round, and
 the fastest run counts (as timeit does: other processes only ever add time); the ratio is
-given fastest against fastest and round by round.
+given fastest against fastest and round by round. With `--steps`, the fastest run of
+`related_all()` at each size is also broken down into syndicate.rankbatch's steps, with the
+pairs of stories each step scored (a count of work that does not drift with the VM).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import dataclasses
 import gc
@@ -26,6 +29,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 from pathlib import Path
@@ -33,6 +37,7 @@ from pathlib import Path
 # Measure the working tree this file sits in, whatever copy of syndicate is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from syndicate import rankbatch
 from syndicate.config import Config
 from syndicate.model import Article
 from syndicate.rank import prepare, related, related_all
@@ -87,11 +92,68 @@ def make_site(size: int, seed: int, years: float = YEARS) -> Site:
     return site
 
 
-def time_related(site: Site, way: str) -> tuple[float, float, float, int]:
+# What --steps times: (class of syndicate.rankbatch, method, what to call it). `kept` holds
+# step 1 (`_bars`), step 2 and `_tighten`, which holds `_radii` and `_clean`.
+STEPS = (("_Batch", "__init__", "arrays"), ("_Batch", "_bars", "step 1"),
+         ("_Batch", "kept", "kept"), ("_Batch", "_tighten", "tighten"),
+         ("_Batch", "_radii", "radii"), ("_Batch", "_clean", "duplicates"),
+         ("_Batch", "finish", "step 3"), ("_Best", "add", "best-5 add"),
+         ("_Best", "kth", "best-5 kth"))
+
+
+@contextlib.contextmanager
+def timed_steps(into: dict[str, float]) -> Iterator[None]:
+    """Add up in `into`, while the block runs, the seconds spent in each of STEPS and the
+    pairs of stories scored by step 1 ("pairs 1") and step 2 ("pairs 2")."""
+
+    def timed(method, name):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                into[name] = into.get(name, 0.0) + time.perf_counter() - started
+        return run
+
+    def counted(method):
+        def run(self, story, other, slot, cut=None):
+            key = "pairs 1" if cut is None else "pairs 2"
+            into[key] = into.get(key, 0) + story.size
+            return method(self, story, other, slot, cut)
+        return run
+
+    originals = {(getattr(rankbatch, owner), name): (getattr(rankbatch, owner).__dict__[name],
+                                                     label) for owner, name, label in STEPS}
+    score = rankbatch._Batch.__dict__["_score"]
+    for (owner, name), (method, label) in originals.items():
+        setattr(owner, name, timed(method, label))
+    rankbatch._Batch._score = counted(score)
+    try:
+        yield
+    finally:
+        for (owner, name), (method, _) in originals.items():
+            setattr(owner, name, method)
+        rankbatch._Batch._score = score
+
+
+def step_line(steps: dict[str, float]) -> str:
+    """Return the --steps breakdown of one run: step 2 is what `kept` did besides step 1
+    and `_tighten`."""
+    step_2 = steps["kept"] - steps["step 1"] - steps["tighten"]
+    shown = [("arrays", steps["arrays"]), ("step 1", steps["step 1"]), ("step 2", step_2),
+             ("tighten", steps["tighten"]), ("of which radii", steps["radii"]),
+             ("of which duplicates", steps["duplicates"]), ("step 3", steps["step 3"]),
+             ("best-5 add", steps["best-5 add"]), ("best-5 kth", steps["best-5 kth"])]
+    return (", ".join(f"{label} {seconds:.2f}" for label, seconds in shown)
+            + f" s; pairs scored: step 1 {steps['pairs 1']:,}, step 2 {steps['pairs 2']:,}")
+
+
+def time_related(site: Site, way: str,
+                 steps: dict[str, float] | None = None) -> tuple[float, float, float, int]:
     """Return the seconds taken to find every article's related stories, `way` "all"
     (related_all) or "one" (related() per article), index build included (wall clock, then
     CPU time of this process), the seconds of the index build alone, and the number of
-    related links found."""
+    related links found. With `steps`, rankbatch's steps are timed into it."""
     site = dataclasses.replace(site)  # A new Site object: nothing cached yet.
     started, started_cpu = time.perf_counter(), time.process_time()
     if way == "all":
@@ -100,7 +162,8 @@ def time_related(site: Site, way: str) -> tuple[float, float, float, int]:
         related(site, site.articles[0])  # the index, and what one query reads of it
     built = time.perf_counter() - started
     if way == "all":
-        links = sum(map(len, related_all(site)))
+        with timed_steps(steps) if steps is not None else contextlib.nullcontext():
+            links = sum(map(len, related_all(site)))
     else:
         links = sum(len(related(site, article)) for article in site.articles)
     return (time.perf_counter() - started, time.process_time() - started_cpu, built, links)
@@ -117,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--way", default="all,one",
                         help="all (related_all), one (related per article), or both")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the loop")
+    parser.add_argument("--steps", action="store_true",
+                        help="break the fastest related_all() run down into rankbatch's steps")
     args = parser.parse_args(argv)
     if len(args.years) not in (1, len(args.sizes)):
         parser.error("--years takes one span, or one per size")
@@ -137,23 +202,29 @@ def report(way: str, args: argparse.Namespace, spans: list[float]) -> None:
     sites = [make_site(size, args.seed, years) for size, years in zip(args.sizes, spans,
                                                                       strict=True)]
     runs: list[list[tuple[float, float, float, int]]] = [[] for _ in sites]
+    steps: list[list[dict[str, float]]] = [[] for _ in sites]
     for _ in range(max(1, args.repeat)):
-        for site, size_runs in zip(sites, runs, strict=True):
+        for site, size_runs, size_steps in zip(sites, runs, steps, strict=True):
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
-            size_runs.append(time_related(site, way))
+            size_steps.append({})
+            size_runs.append(time_related(site, way, size_steps[-1]
+                                          if args.steps and way == "all" else None))
             gc.collect()
             if profiler:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
-    for size, years, size_runs in zip(args.sizes, spans, runs, strict=True):
+    for size, years, size_runs, size_steps in zip(args.sizes, spans, runs, steps, strict=True):
         seconds, cpu, built, links = min(size_runs)
         print(f"{name}: {size:>7,} articles over {years:g} years "
               f"{seconds:7.2f} s "
               f"({seconds / size * 1e6:6.1f} us/article; CPU {cpu:.2f} s; index build "
               f"{built:.2f} s; {links / size:.2f} links/article; fastest of "
               f"{', '.join(f'{run[0]:.2f}' for run in size_runs)} s)")
+        if args.steps and way == "all":
+            fastest = size_runs.index(min(size_runs))
+            print(f"    steps of the fastest run: {step_line(size_steps[fastest])}")
     if len(sites) >= 2:
         small, large = args.sizes[0], args.sizes[-1]
         fastest = min(runs[-1])[0] / min(runs[0])[0]
