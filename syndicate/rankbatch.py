@@ -509,16 +509,16 @@ class _Best:
         # Two sorted runs: a stable sort (timsort) merges them in linear time.
         keys = np.sort(np.concatenate([self.keys, new]), kind="stable")
         owner = keys >> self.score_bits
-        ends = np.searchsorted(owner, np.arange(self.stories), side="right")
+        ends = np.cumsum(np.bincount(owner, minlength=self.stories))
         self.keys = keys[np.arange(keys.size) >= ends[owner] - self.count]
 
     def kth(self) -> np.ndarray:
         """Return each story's `count`-th best score so far (rounded down), 0 if it has
         fewer."""
         owner = self.keys >> self.score_bits
-        ends = np.searchsorted(owner, np.arange(self.stories), side="right")
-        starts = np.searchsorted(owner, np.arange(self.stories), side="left")
-        full = ends - starts >= self.count
+        held = np.bincount(owner, minlength=self.stories)
+        ends = np.cumsum(held)
+        full = held >= self.count
         kth = np.zeros(self.stories)
         if self.count > 0:
             mask = (1 << self.score_bits) - 1
