@@ -159,6 +159,15 @@ def related_certified(site: Site, article: Article) -> tuple[list[Article], Cert
     return _related(site, article, None, certify=True)
 
 
+def related_positions(site: Site, article: Article,
+                      certify: bool = True) -> tuple[tuple[int, ...], Certificate]:
+    """Return related(site, article) as positions in the site's ranking index (see
+    index_of), with its Certificate when `certify` (else an empty one)."""
+    articles, certificate = _related(site, article, None, certify)
+    positions = _index(site).pos_by_id
+    return tuple(positions[a.id] for a in articles), certificate
+
+
 def _related(site: Site, article: Article, count: int | None,
              certify: bool) -> tuple[list[Article], Certificate]:
     config = site.config.related
@@ -763,5 +772,5 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
 
 
 __all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "pick", "prepare",
-           "prepare_queries", "related", "related_all", "related_certified", "settings_digest",
-           "story_digests", "term_names", "top_stories"]
+           "prepare_queries", "related", "related_all", "related_certified", "related_positions",
+           "settings_digest", "story_digests", "term_names", "top_stories"]

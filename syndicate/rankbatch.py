@@ -69,18 +69,15 @@ def rank_every(site: Site, certify: bool = False) -> list[Ranked]:
                 or max(map(len, index.terms_of)) > _MOST_TERMS:
             return [_one_by_one(site, index, position, certify)
                     for position in range(len(index.articles))]
-        ranked = _rank(site, _Batch(index, config, certify))
+        batch = _Batch(index, config, certify)
+        ranked = batch.finish(site, batch.kept())
+        del batch
     collector.give_back_free_memory()  # the arrays are gone
     return ranked
 
 
-def _rank(site: Site, batch: _Batch) -> list[Ranked]:
-    return batch.finish(site, batch.kept())
-
-
 def _one_by_one(site: Site, index: rank._Index, position: int, certify: bool) -> Ranked:
-    articles, certificate = rank._related(site, index.articles[position], None, certify)
-    return tuple(index.pos_by_id[a.id] for a in articles), certificate
+    return rank.related_positions(site, index.articles[position], certify)
 
 
 @dataclass

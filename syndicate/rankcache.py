@@ -62,9 +62,7 @@ def _ranked(places: tuple[int, ...], certificate: rank.Certificate) -> Ranked:
 
 def rank_one(site: Site, place: int) -> Ranked:
     """Rank the article at `place` (in a worker, say) with its certificate."""
-    articles, certificate = rank.related_certified(site, site.articles[place])
-    places = rank.index_of(site).pos_by_id
-    return _ranked(tuple(places[a.id] for a in articles), certificate)
+    return _ranked(*rank.related_positions(site, site.articles[place]))
 
 
 @dataclass

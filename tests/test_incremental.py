@@ -647,21 +647,21 @@ def test_the_heap_stays_frozen_until_the_outermost_block_ends():
 
 def test_related_lists_are_kept_until_a_story_moves_is_retagged_or_renamed(tmp_path,
                                                                            monkeypatch):
-    from syndicate import rank, rankbatch
+    from syndicate import rank, rankbatch, rankcache
 
     ranked: list[str] = []
-    related, every = rank.related_certified, rankbatch.rank_every
+    one, every = rankcache.rank_one, rankbatch.rank_every
 
-    def counting(site, article):
-        ranked.append(article.id)
-        return related(site, article)
+    def counting(site, place):
+        ranked.append(site.articles[place].id)
+        return one(site, place)
 
     def counting_every(site, certify=False):
         # Many lists to rank (a cold build, or most of a small site's): all at once.
         ranked.extend(article.id for article in rank.index_of(site).articles)
         return every(site, certify)
 
-    monkeypatch.setattr(rank, "related_certified", counting)
+    monkeypatch.setattr(rankcache, "rank_one", counting)
     monkeypatch.setattr(rankbatch, "rank_every", counting_every)
     site = Site(tmp_path / "site", random.Random(7))
     site.settings["extra"] = '\n[output]\noutputs = ["pages"]\n'
