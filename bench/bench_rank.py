@@ -104,7 +104,12 @@ STEPS = (("_Batch", "__init__", "arrays"), ("_Batch", "_bars", "step 1"),
 @contextlib.contextmanager
 def timed_steps(into: dict[str, float]) -> Iterator[None]:
     """Add up in `into`, while the block runs, the seconds spent in each of STEPS and the
-    pairs of stories scored by step 1 ("pairs 1") and step 2 ("pairs 2")."""
+    pairs of stories scored by step 1 ("pairs 1") and step 2 ("pairs 2"): each at 0 until
+    met (a site ranked one story at a time meets none)."""
+    for _, _, label in STEPS:
+        into.setdefault(label, 0.0)
+    into.setdefault("pairs 1", 0)
+    into.setdefault("pairs 2", 0)
 
     def timed(method, name):
         def run(*args, **kwargs):
@@ -112,13 +117,13 @@ def timed_steps(into: dict[str, float]) -> Iterator[None]:
             try:
                 return method(*args, **kwargs)
             finally:
-                into[name] = into.get(name, 0.0) + time.perf_counter() - started
+                into[name] += time.perf_counter() - started
         return run
 
     def counted(method):
         def run(self, story, other, slot, cut=None):
             key = "pairs 1" if cut is None else "pairs 2"
-            into[key] = into.get(key, 0) + story.size
+            into[key] += story.size
             return method(self, story, other, slot, cut)
         return run
 
