@@ -131,6 +131,8 @@ def related_all(site: Site) -> list[list[Article]]:
     # collections that walked the whole site again and again (0.6-0.9 s at 100,000).
     with collector.paused():
         lists = [[index.articles[p] for p in positions] for positions, _ in ranked]
+        if index.site_places(site) is None:  # the site's stories, in its order
+            return lists
         places = [index.position_of(article) for article in site.articles]
         return [lists[p] if p is not None else related(site, article)
                 for article, p in zip(site.articles, places, strict=True)]

@@ -111,7 +111,12 @@ class _Batch:
         owner = np.repeat(np.arange(count, dtype=np.int64), lengths)
         terms = np.fromiter((t for terms in index.terms_of for t in terms), dtype=np.int64,
                             count=owner.size)
-        by_slot = np.lexsort((terms, -weight[terms], owner))
+        # Each story's terms heaviest first (ties: the smaller term): they come grouped by
+        # story, so a stable sort by (story, the term's place in that order) has only
+        # runs of a few to merge, where a lexsort of three keys sorted them all.
+        term_place = np.empty(weight.size, dtype=np.int64)
+        term_place[np.lexsort((np.arange(weight.size), -weight))] = np.arange(weight.size)
+        by_slot = np.argsort(owner * weight.size + term_place[terms], kind="stable")
         terms, owner = terms[by_slot], owner[by_slot]
         first = np.zeros(count + 1, dtype=np.int64)
         np.cumsum(lengths, out=first[1:])
@@ -155,6 +160,12 @@ class _Batch:
         # Posting entries by (term, position) as one sorted int64: positions are in key
         # order, so a search by key is a search by position (see _seek).
         self.term_position = terms[by_term] * (count + 1) + self.posting
+        # Where each of `count` equal stretches of time starts among the stories (and two
+        # past the last): see _seek's `loose`.
+        span = float(self.key[-1] - self.key[0])
+        self.stretch = span / count if span > 0 else 1.0
+        self.stretch_start = np.searchsorted(
+            self.key, self.key[0] + self.stretch * np.arange(count + 3))
         self.start = bounds[terms] if config.include_newer else self._seek(
             terms, center, bounds[terms], self.end)
         self.window_low, self.window_high = self._windows(center)
@@ -195,13 +206,21 @@ class _Batch:
         return low, high
 
     def _seek(self, term: np.ndarray, values: np.ndarray, start: np.ndarray, end: np.ndarray,
-              right: bool = False) -> np.ndarray:
+              right: bool = False, loose: bool = False) -> np.ndarray:
         """Return, for each value, the first index in posting[start:end] (a stretch of
         `term`'s list) whose key is at least the value (above it, when `right`): bisect_left
-        (bisect_right) of the keys, for all at once."""
+        (bisect_right) of the keys, for all at once. When `loose`, an index up to some two
+        stretches of time (see __init__) before (after, when `right`) that one: enough
+        for a bound on what to read, without a binary search for every value."""
         side = "right" if right else "left"
         # The stories with a smaller key (or not larger) are those before this position.
-        before = np.searchsorted(self.key, values, side=side)
+        if loose:
+            # A stretch one away from the value's own, in case its division rounds up.
+            stretch = np.floor((values - self.key[0]) / self.stretch) + (2 if right else -1)
+            before = self.stretch_start[np.clip(stretch, 0, self.stretch_start.size - 1)
+                                        .astype(np.int64)]
+        else:
+            before = np.searchsorted(self.key, values, side=side)
         wanted = term * (self.key.size + 1) + before
         # In order, each search starts where the one before ended (and stays in the cache).
         order = np.argsort(wanted)
@@ -298,7 +317,7 @@ class _Batch:
             start, end = self.start[pairs], self.end[pairs]
             # What was read so far: posting[read_low:read_high].
             term = self.term[pairs]
-            read_low = read_high = self._seek(term, center, start, end)
+            read_low = read_high = self.at[pairs]  # the story's own place in the list
             for band in _BANDS:
                 suffix = self.suffix_column[slot][story] * (1 + _SLACK)
                 story_cut = cut[story]
@@ -306,9 +325,11 @@ class _Batch:
                 reach = np.zeros(story.size)
                 reach[reachable] = _widen(np.log(suffix[reachable] / story_cut[reachable])
                                           / self.decay) * band
-                low = np.minimum(read_low, self._seek(term, center - reach, start, end))
+                # Read a little too far at most: _score drops what is out of reach.
+                low = np.minimum(read_low, self._seek(term, center - reach, start, end,
+                                                      loose=True))
                 high = np.maximum(read_high, self._seek(term, center + reach, start, end,
-                                                        right=True))
+                                                        right=True, loose=True))
                 low = np.where(reachable, low, read_low)
                 high = np.where(reachable, high, read_high)
                 band_found = [self._score(pair_story, other, slot, cut)
