@@ -121,10 +121,10 @@ def timed_steps(into: dict[str, float]) -> Iterator[None]:
         return run
 
     def counted(method):
-        def run(self, story, other, slot, cut=None):
+        def run(self, story, other, slot, cut=None, *rest):
             key = "pairs 1" if cut is None else "pairs 2"
             into[key] += story.size
-            return method(self, story, other, slot, cut)
+            return method(self, story, other, slot, cut, *rest)
         return run
 
     originals = {(getattr(rankbatch, owner), name): (getattr(rankbatch, owner).__dict__[name],

@@ -231,21 +231,21 @@ class _Batch:
     # -- Scoring pairs ---------------------------------------------------------------------
 
     def _score(self, story: np.ndarray, other: np.ndarray, slot: int,
-               cut: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+               cut: np.ndarray | None = None,
+               reach: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
         """Return the pairs (story, other, score in floating point, the story's slots they
         share as bits) met in `slot`'s stream that count there: `other` is not the story,
         shares none of the story's heavier terms (so that each pair counts in one stream
         only), and (given the stories' `cut`) scores at or above the cut and is a candidate
-        (in the window of a term it shares)."""
+        (in the window of a term it shares). `reach` is _reaches(slot, cut)."""
         theirs = self.signature[other]
         distance = np.abs(self.key[other] - self.key[story])
         if cut is not None:
             # A story that shares this term alone and is too far for it to lift it to the
             # cut needs another, lighter term: the signatures tell most of them apart.
             lighter = (self.lighter[slot][story] & theirs) != 0
-            most = np.where(lighter, self.suffix_column[slot][story],
-                            self.weight_column[slot][story])
-            keep = most * np.exp(-distance * self.decay) >= cut[story] * (1 - _SLACK)
+            alone, more = reach or self._reaches(slot, cut)
+            keep = distance <= np.where(lighter, more[story], alone[story])
             # Outside this term's window, it is a candidate only through a lighter term.
             keep &= lighter | ((self.first_column[slot][story] <= other)
                                & (other <= self.last_column[slot][story]))
@@ -279,6 +279,20 @@ class _Batch:
             candidate |= (shares & (self.first_column[column][story] <= other)
                           & (other <= self.last_column[column][story]))
         return story[candidate], other[candidate], score[candidate], bits[candidate]
+
+    def _reaches(self, slot: int, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return, by story, how far from it a story met in `slot`'s stream may be and
+        still score its `cut`: sharing the slot's term alone, and sharing lighter terms too
+        (the MaxScore bound); -1 where none can. A little beyond, never short: a story
+        kept here is scored exactly next."""
+        def reach(weight: np.ndarray) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore"):  # where cut is 0
+                far = _widen(np.log(weight * (1 + _SLACK) / (cut * (1 - _SLACK)))
+                             / self.decay)
+            return np.where(cut > 0, np.where(weight * (1 + _SLACK) >= cut, far, -1.0),
+                            np.inf)
+
+        return reach(self.weight_column[slot]), reach(self.suffix_column[slot])
 
     def _shares(self, story: np.ndarray, other: np.ndarray, column: int) -> np.ndarray:
         """Return whether each `other` has the term in `column` of its `story`."""
@@ -332,7 +346,8 @@ class _Batch:
                                                         right=True, loose=True))
                 low = np.where(reachable, low, read_low)
                 high = np.where(reachable, high, read_high)
-                band_found = [self._score(pair_story, other, slot, cut)
+                reaches = self._reaches(slot, cut)
+                band_found = [self._score(pair_story, other, slot, cut, reaches)
                               for first, last in ((low, read_low), (read_high, high))
                               for pair_story, other in self._pairs(story, first, last)]
                 found += band_found
