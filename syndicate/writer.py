@@ -1,9 +1,10 @@
 """The one place that writes `out/`.
 
 Each file is replaced atomically (a temporary file in the same folder, then `os.replace`) with
-mode 0644; unchanged bytes are not rewritten; files a previous build wrote and no artifact names
-now are removed; files the writer never wrote are never touched. A manifest inside `out/`
-remembers what was written, and a lock keeps two builds of one `out/` apart.
+mode 0644, the temporary file being one a commit replaced before where there is one
+(syndicate.recycle); unchanged bytes are not rewritten; files a previous build wrote and no
+artifact names now are removed; files the writer never wrote are never touched. A manifest
+inside `out/` remembers what was written, and a lock keeps two builds of one `out/` apart.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from .errors import BuildError
 from .model import Artifact, Framed, Staged
+from .recycle import FilePool
 
 MANIFEST = ".syndicate-manifest.json"
 # Written before a commit renames anything, and removed once the manifest is saved: the files
@@ -201,6 +203,7 @@ class Writer:
         self._out = os.fspath(out_dir)
         self._temp = os.fspath(self.temp_dir)
         self._temp_count = 0
+        self._pool = FilePool(self._out)
         # (temporary file, artifact path): the path's target is joined again at the rename,
         # rather than kept for every file the commit writes.
         self._staged: list[tuple[str, str]] = []
@@ -247,17 +250,26 @@ class Writer:
             {"pending": False, "version": 1}, "files", files))
 
     def _stage(self, data: bytes | Iterable[bytes]) -> str:
-        """Write `data` (bytes, or parts of them) to a new temporary file in out/ and return
-        its path. Render workers stage too (see stage), each under its own process id."""
+        """Write `data` (bytes, or parts of them) to a temporary file in out/ and return its
+        path: a file an earlier commit replaced (syndicate.recycle), else a new one. Render
+        workers stage too (see stage), each under its own process id."""
         self._temp_count += 1
         temp = os.path.join(self._temp, f"{os.getpid()}-{self._temp_count}.tmp")
-        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        handle = self._pool.open_reused(temp)
+        reused = handle is not None
+        if handle is None:
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+                             0o644)
         try:
             os.fchmod(handle, 0o644)
+            size = 0
             for part in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
                 view = memoryview(part)
+                size += len(view)
                 while view:
                     view = view[os.write(handle, view):]
+            if reused:
+                os.ftruncate(handle, size)  # it held an older, maybe longer file
         finally:
             os.close(handle)
         return temp
@@ -339,6 +351,7 @@ class Writer:
         report = WriteReport()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._clear_temporary_files()
+        self._pool.start_commit()
         old, _ = self.read_manifest(by_path)
         new: dict[str, list] = {}
         deferred = []
@@ -387,6 +400,8 @@ class Writer:
             if (here := os.path.dirname(target)) != folder:
                 os.makedirs(here, exist_ok=True)
                 folder = here
+            if path in old:  # kept for reuse, rather than freed by the rename
+                self._pool.keep(target)
             os.replace(temp, target)
         for path in report.written:
             stat = os.stat(self._file(path))
