@@ -1,6 +1,6 @@
 """What an add-one build cannot go below: rewriting the pages a new story must change.
 
-    python bench/floor.py [--size 100000] [--section SLUG] [--jobs 2] [--runs 3]
+    python bench/floor.py [--size 100000] [--section SLUG] [--jobs 2] [--runs 3] [--recycle]
 
 A new story of a section changes the "Latest <Section> News" list on every article page of
 that section (issue 4), so an incremental build rewrites all of them however little else it
@@ -9,7 +9,10 @@ does. This script rewrites exactly those files in the output folder the runner b
 the writer does but with nothing rendered, planned or loaded: each page is read and hashed, its
 bytes written to a temporary file and hashed, over `--jobs` processes, and then renamed over
 the page by this process. The bytes are the page's own and the modification time is put back,
-so the output folder (and its manifest) stays as the last build left it.
+so the output folder (and its manifest) stays as the last build left it. With `--recycle`,
+files are staged and replaced as the writer does since ddf3336: written into files an
+earlier rewrite replaced (syndicate.recycle's pool in the output folder), and each replaced
+page kept there for the next.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from records import parse_record
 from run import WORK, ensure_corpus, record_files
 
+from syndicate.recycle import FilePool
 from syndicate.text import slugify
 
 _PAGES: list[str] = []
+_POOL: FilePool | None = None
 
 
 def article_pages(out: Path, section: str) -> list[str]:
@@ -51,23 +56,33 @@ def _stage(number: int) -> tuple[str, str, int]:
         data = handle.read()
     hashlib.sha256(data).hexdigest()  # the writer checks the old bytes before splicing
     temp = os.path.join(os.path.dirname(page), f".floor-{os.getpid()}-{number}")
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    descriptor = _POOL.open_reused(temp) if _POOL is not None else None
+    if descriptor is None:
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         os.write(descriptor, data)
+        os.ftruncate(descriptor, len(data))
     finally:
         os.close(descriptor)
     hashlib.sha256(data).hexdigest()  # and hashes the new ones for the manifest
     return temp, page, os.stat(page).st_mtime_ns
 
 
-def rewrite(pages: list[str], jobs: int) -> tuple[float, float]:
+def rewrite(pages: list[str], jobs: int,
+            recycled: FilePool | None) -> tuple[float, float]:
     """Rewrite the pages; return the seconds spent staging and renaming."""
+    global _POOL
     _PAGES[:] = pages
+    _POOL = recycled
+    if recycled is not None:
+        recycled.start_commit()
     started = time.perf_counter()
     with Pool(jobs) as pool:
         staged = pool.map(_stage, range(len(pages)), chunksize=64)
     renaming = time.perf_counter()
     for temp, page, mtime_ns in staged:
+        if recycled is not None:
+            recycled.keep(page)
         os.replace(temp, page)
         os.utime(page, ns=(mtime_ns, mtime_ns))
     return renaming - started, time.perf_counter() - renaming
@@ -79,6 +94,8 @@ def main() -> None:
     parser.add_argument("--section", help="a section's slug (default: the added story's)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--recycle", action="store_true",
+                        help="stage into replaced files, as the writer does since ddf3336")
     args = parser.parse_args()
     out = WORK / str(args.size) / "syndicate" / "out"
     section = args.section
@@ -90,7 +107,8 @@ def main() -> None:
         raise SystemExit(f"floor: no article pages below {out / section}")
     totals = []
     for run in range(1, args.runs + 1):
-        staging, renaming = rewrite(pages, args.jobs)
+        staging, renaming = rewrite(pages, args.jobs,
+                                    FilePool(str(out)) if args.recycle else None)
         totals.append(staging + renaming)
         print(f"run {run}: {len(pages):,} pages of /{section}/ rewritten over "
               f"{args.jobs} processes in {totals[-1]:.2f} s (staging {staging:.2f} s, "
