@@ -369,3 +369,18 @@ def test_json_written_in_parts_is_what_json_dumps_writes(fields, key, big, part)
     whole = json.dumps({**fields, key: big}, sort_keys=True, separators=(",", ":"))
     assert b"".join(parts) == whole.encode()
     assert len(parts) >= len(big) // part
+
+
+def test_a_folder_removed_since_the_last_build_is_made_again(tmp_path):
+    out = tmp_path / "out"
+    Writer(out).commit([art("a/one/index.html", "1"), art("a/two/index.html", "2"),
+                        art("b/index.html", "B")])
+    for page in ("a/one/index.html", "a/two/index.html", "b/index.html"):
+        os.unlink(out / page)
+    for folder in ("a/one", "a/two", "a", "b"):
+        os.rmdir(out / folder)
+    report = Writer(out).commit([art("a/one/index.html", "1"), art("a/two/index.html", "2+"),
+                                 art("b/index.html", "B"), art("c/index.html", "C")])
+    assert report.written == ["a/one/index.html", "a/two/index.html", "b/index.html",
+                              "c/index.html"]
+    assert [(out / p).read_text() for p in report.written] == ["1", "2+", "B", "C"]
