@@ -86,10 +86,14 @@ class FilePool:
             return
 
     def _listing(self) -> list[str]:
+        """Return the pool's entries but folders (moved to a temporary name, a folder would
+        stay there), sorted."""
         if os.path.islink(self.folder):
             return []
         try:
-            return sorted(os.listdir(self.folder))
+            with os.scandir(self.folder) as entries:
+                return sorted(entry.name for entry in entries
+                              if not entry.is_dir(follow_symlinks=False))
         except OSError:
             return []
 

@@ -7,7 +7,7 @@ import os
 from syndicate import recycle
 from syndicate.model import Artifact
 from syndicate.recycle import POOL_DIR
-from syndicate.writer import Writer
+from syndicate.writer import TEMP_DIR, Writer
 
 
 def commit(out, **pages: str) -> None:
@@ -54,10 +54,13 @@ def test_links_fifos_and_a_linked_pool_are_dropped_and_never_followed(tmp_path):
     (out / POOL_DIR).mkdir()
     os.symlink(outside, out / POOL_DIR / "link")
     os.mkfifo(out / POOL_DIR / "fifo")
+    (out / POOL_DIR / "folder").mkdir()
     commit(out, a="a, then b")
     assert outside.read_text() == "not mine"
     assert (out / "a.html").read_bytes() == b"a, then b"
     assert "link" not in pooled(out) and "fifo" not in pooled(out)
+    assert not list((out / TEMP_DIR).iterdir())
+    os.rmdir(out / POOL_DIR / "folder")
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
