@@ -155,16 +155,11 @@ class Certificate:
 _NOTHING_RANKED = Certificate((), 0.0, {})
 
 
-def related_certified(site: Site, article: Article) -> tuple[list[Article], Certificate]:
-    """Return related(site, article) and its Certificate (whose margin costs the scan
-    about 8% more work than `related` alone)."""
-    return _related(site, article, None, certify=True)
-
-
 def related_positions(site: Site, article: Article,
                       certify: bool = True) -> tuple[tuple[int, ...], Certificate]:
     """Return related(site, article) as positions in the site's ranking index (see
-    index_of), with its Certificate when `certify` (else an empty one)."""
+    index_of), with its Certificate when `certify` (else an empty one; the certificate's
+    margin costs the scan about 8% more work)."""
     articles, certificate = _related(site, article, None, certify)
     positions = _index(site).pos_by_id
     return tuple(positions[a.id] for a in articles), certificate
@@ -774,5 +769,5 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
 
 
 __all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "pick", "prepare",
-           "prepare_queries", "related", "related_all", "related_certified", "related_positions",
+           "prepare_queries", "related", "related_all", "related_positions",
            "settings_digest", "story_digests", "term_names", "top_stories"]

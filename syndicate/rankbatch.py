@@ -333,12 +333,12 @@ class _Batch:
             term = self.term[pairs]
             read_low = read_high = self.at[pairs]  # the story's own place in the list
             for band in _BANDS:
-                suffix = self.suffix_column[slot][story] * (1 + _SLACK)
-                story_cut = cut[story]
-                reachable = (suffix >= story_cut) & (story_cut > 0)
-                reach = np.zeros(story.size)
-                reach[reachable] = _widen(np.log(suffix[reachable] / story_cut[reachable])
-                                          / self.decay) * band
+                reaches = self._reaches(slot, cut)
+                # How far a story sharing lighter terms too can be: a story with no cut
+                # (infinite reach) is ranked one at a time in step 3 instead.
+                farthest = reaches[1][story]
+                reachable = (farthest >= 0) & np.isfinite(farthest)
+                reach = np.where(reachable, farthest, 0.0) * band
                 # Read a little too far at most: _score drops what is out of reach.
                 low = np.minimum(read_low, self._seek(term, center - reach, start, end,
                                                       loose=True))
@@ -346,7 +346,6 @@ class _Batch:
                                                         right=True, loose=True))
                 low = np.where(reachable, low, read_low)
                 high = np.where(reachable, high, read_high)
-                reaches = self._reaches(slot, cut)
                 band_found = [self._score(pair_story, other, slot, cut, reaches)
                               for first, last in ((low, read_low), (read_high, high))
                               for pair_story, other in self._pairs(story, first, last)]
