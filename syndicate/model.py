@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -68,6 +68,9 @@ class Term:
     path: str
     url: str
     articles: tuple[Article, ...] = field(repr=False, default=())
+    # Where each of `articles` is in Site.articles: what is worked out once per site can
+    # then be gathered by place (syndicate.incremental.listed_keys).
+    places: Sequence[int] = field(repr=False, default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -698,3 +698,20 @@ def test_related_lists_are_kept_until_a_story_moves_is_retagged_or_renamed(tmp_p
     ranked.clear()
     build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
     assert len(ranked) == len(site.files())
+
+
+def test_every_terms_keys_gathered_by_place_are_its_stories_keys(fixture_copy):
+    from syndicate.build import load
+    from syndicate.incremental import key_bytes, listed_keys
+
+    site = load(fixture_copy()).site
+    terms = site.sections + site.tags + site.authors
+    assert terms and any(len(term.articles) > 1 for term in terms)
+    for term in terms:
+        assert len(term.places) == len(term.articles)
+        assert [site.articles[place] for place in term.places] == list(term.articles)
+        assert listed_keys(site, term.articles, term.places) == key_bytes(term.articles)
+    assert listed_keys(site, site.articles, ()) == key_bytes(site.articles)
+    # Without places (a list made some other way), the keys are read from the stories.
+    some = site.articles[::2]
+    assert listed_keys(site, some, ()) == key_bytes(some)

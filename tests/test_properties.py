@@ -158,3 +158,22 @@ def test_archive_pages_keep_their_stories_as_new_ones_arrive(count, per_page, ad
         assert all(len(run) == per_page for run in runs[1:])
     # Archive page n (runs[n]) holds the same stories before and after.
     assert all(list(after[n]) == list(before[n]) for n in range(1, len(before)))
+
+
+@given(st.integers(min_value=0, max_value=300), st.integers(min_value=1, max_value=25),
+       st.booleans())
+def test_feed_pages_are_the_spans_they_name_and_archives_count_from_the_oldest(
+        count, max_items, archives):
+    from syndicate.outputs.feedmodel import Feed, pages
+
+    feed = Feed(kind="site", slug="", name="N", title="T", description="D", page_url="u",
+                folder="/", id="i", articles=tuple(range(count))[::-1])  # newest first
+    shown = pages(feed, max_items, archives)
+    assert shown[0].articles == feed.articles[:max_items]
+    oldest_first = feed.articles[::-1]
+    for page in shown:
+        start, end = page.span
+        assert page.articles == feed.articles[start:end]
+        if page.number:  # the n-th run of max_items from the oldest, newest first
+            run = oldest_first[(page.number - 1) * max_items:page.number * max_items]
+            assert page.articles == run[::-1]

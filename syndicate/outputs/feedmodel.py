@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -85,6 +86,9 @@ class Feed:
     folder: str
     id: str
     articles: tuple[Article, ...]
+    # Where each of `articles` is in the site's articles (Term.places; none for the site's
+    # own feed, which lists them all).
+    places: Sequence[int] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class FeedPage:
     articles: tuple[Article, ...]
     older: int | None
     newer: int | None
+    # Where `articles` start and end in feed.articles.
+    span: tuple[int, int] = (0, 0)
 
     @property
     def is_archive(self) -> bool:
@@ -199,7 +205,8 @@ def _feed(site: Site, kind: str, term: Term | None, title: str, description: str
     atom_url = site.url(folder + site.config.feeds.atom)
     return Feed(kind=kind, slug=slug, name=clean_line(term.name) if term else title,
                 title=title, description=description, page_url=page_url, folder=folder,
-                id=feed_id(site, kind, slug, atom_url), articles=articles)
+                id=feed_id(site, kind, slug, atom_url), articles=articles,
+                places=term.places if term is not None else ())
 
 
 def pages(feed: Feed, max_items: int, archives: bool) -> list[FeedPage]:
@@ -215,12 +222,12 @@ def pages(feed: Feed, max_items: int, archives: bool) -> list[FeedPage]:
     count = len(articles) // max_items if archives and len(articles) > max_items else 0
     if count and len(articles) == count * max_items:
         count -= 1
-    oldest_first = articles[::-1]
-    result = [FeedPage(feed, 0, articles[:max_items], count or None, None)]
+    newest = min(max_items, len(articles))
+    result = [FeedPage(feed, 0, articles[:newest], count or None, None, (0, newest))]
     for number in range(1, count + 1):
-        chunk = oldest_first[(number - 1) * max_items : number * max_items]
-        result.append(FeedPage(feed, number, chunk[::-1], number - 1 or None,
-                               number + 1 if number < count else None))
+        start, end = len(articles) - number * max_items, len(articles) - (number - 1) * max_items
+        result.append(FeedPage(feed, number, articles[start:end], number - 1 or None,
+                               number + 1 if number < count else None, (start, end)))
     return result
 
 

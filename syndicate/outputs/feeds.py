@@ -15,7 +15,7 @@ from functools import partial
 
 import jinja2
 
-from ..incremental import fingerprint, keys
+from ..incremental import KEY_SIZE, fingerprinter, listed_keys
 from ..model import Article, Artifact
 from ..site import Site
 from ..templating import environment, pick
@@ -35,12 +35,11 @@ def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     logical = feeds(site)
     feed_pages = [(feed, list(pages(feed, config.max_items, config.archives)))
                   for feed in logical]
-    listed: dict[str, Article] = {}
-    for _, shown in feed_pages:
-        for page in shown:
-            for article in page.articles:
-                listed.setdefault(article.id, article)
-    entries = FeedEntries(site, formats, list(listed.values()) if formats else [],
+    # Each story once, where it is first shown. By identity: the site holds one story per
+    # id, and reading each story's id (some 700,000 shown at 100,000) took 0.3 s more.
+    shown_once: dict[int, Article] = {id(article): article for _, shown in feed_pages
+                                      for page in shown for article in page.articles}
+    entries = FeedEntries(site, formats, list(shown_once.values()) if formats else [],
                           ctx.stash)
     artifacts = []
     documents = {"json": partial(jsonfeed.document, site, cache=entries),
@@ -49,14 +48,20 @@ def render(site: Site, ctx: RenderContext) -> list[Artifact]:
     for feed, shown_pages in feed_pages:
         identity = (feed.kind, feed.slug, feed.name, feed.title, feed.description,
                     feed.page_url, feed.folder, feed.id)
+        listed = memoryview(listed_keys(site, feed.articles, feed.places) if formats else b"")
         for page in shown_pages:
-            shown = (page.number, page.older, page.newer, keys(page.articles),
-                     None if page.articles else site.now)
+            start, end = page.span
+            # What the page's documents share is hashed once; each format adds its name.
+            shown = fingerprinter(site.config, "feed", identity, page.number, page.older,
+                                  page.newer, None if page.articles else site.now,
+                                  listed=listed[start * KEY_SIZE:end * KEY_SIZE])
             for fmt in formats:
+                hashed = shown.copy()
+                hashed.update(b"\0" + fmt.encode())
                 artifacts.append(Artifact(
                     file_path(feed, names[fmt], page.number), media_type=MEDIA_TYPES[fmt],
                     render=partial(documents[fmt], page=page),
-                    fingerprint=fingerprint(site.config, "feed", fmt, identity, shown)))
+                    fingerprint=hashed.hexdigest()))
     if logical and formats:
         artifacts.append(Artifact("feeds.opml", opml.document(site, logical), OPML_TYPE))
     if config.stylesheet and {"rss", "atom"} & set(formats) and logical:

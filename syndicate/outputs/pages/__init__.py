@@ -10,6 +10,7 @@ through syndicate.rank, `[top]`, `[related]` and `[latest]`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from functools import cached_property, partial
 
@@ -17,7 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from ... import rank, rankcache
-from ...incremental import fingerprint, keys
+from ...incremental import KEY_SIZE, fingerprint, fingerprinter, keys, listed_keys
 from ...model import Article, Artifact, Framed, Splice, Term
 from ...site import Site
 from ...stories import story_card
@@ -100,6 +101,12 @@ class PageMaker:
         return (tuple((t.name, t.url) for t in site.sections), site.now.year,
                 repr(site.logo), repr(site.favicon))
 
+    @cached_property
+    def article_hasher(self) -> hashlib._Hash:
+        """The start of every article page's fingerprint: what all of them show (each page
+        copies it, where each hashed the repr of the chrome's key again)."""
+        return fingerprinter(self.site.config, "article", self.common_key)
+
     def check_article(self, article: Article) -> None:
         """Report, in this process, what rendering the article's page would warn about."""
         if article.body_chars > HTML_BUDGET * 0.8:
@@ -121,7 +128,7 @@ class PageMaker:
         # every article's render key (each worker made most of them again: 2 s of CPU at
         # 100,000 articles; this process needs them all later anyway).
         rank.prepare(site)
-        fingerprint(site.config, self.common_key)
+        self.article_hasher  # noqa: B018 - made now, to be shared
         keys(articles)
         related_lists = self.related_lists()
         plans = self.ctx.start_map(
@@ -178,9 +185,10 @@ class PageMaker:
         # Every new story of a section changes the latest list on all of the section's pages,
         # and nothing else on them: the rest of the page has a fingerprint of its own, so
         # that the writer can splice the new list into the page it wrote before.
-        rest = fingerprint(site.config, "article", self.common_key, article.render_key,
-                           keys(related),
-                           (section_term.name, section_term.url) if section_term else None)
+        hashed = self.article_hasher.copy()
+        hashed.update(repr((article.render_key, keys(related), (section_term.name, section_term.url)
+                            if section_term else None)).encode("utf-8", "surrogatepass"))
+        rest = hashed.hexdigest()
         return (related_places, latest_places, rest,
                 fingerprint(site.config, rest, keys(map(site.articles.__getitem__, latest_places))))
 
@@ -305,7 +313,9 @@ class PageMaker:
 
     def term_pages(self, term: Term) -> list[Artifact]:
         site = self.site
-        runs = archive_runs(term.articles, site.config.pages.per_page)
+        bounds = archive_bounds(len(term.articles), site.config.pages.per_page)
+        runs = [term.articles[start:end] for start, end in bounds]
+        listed = memoryview(listed_keys(site, term.articles, term.places))
         urls = [page_url(site, term, number) for number in range(len(runs))]
         template = pick(self.env, [f"list-{term.kind}-{term.slug}.html",
                                    f"list-{term.kind}.html", "list.html"])
@@ -316,7 +326,7 @@ class PageMaker:
             "author": f"Stories by {term.name} for {title}.",
         }[term.kind]
         artifacts = []
-        for number, run in enumerate(runs):
+        for number, (run, (start, end)) in enumerate(zip(runs, bounds, strict=True)):
             pager = _pager(urls, number)
             artifacts.append(Artifact(
                 page_path(site, term, number), media_type=HTML_TYPE,
@@ -324,9 +334,11 @@ class PageMaker:
                                pager, description),
                 # What a page shows: its own stories and links, never how many pages there
                 # are, so that a new story leaves every archive page as it was.
-                fingerprint=fingerprint(site.config, "list", self.common_key, term.kind,
-                                        term.slug, term.name, term.url, number, urls[number],
-                                        pager, keys(run))))
+                fingerprint=fingerprinter(
+                    site.config, "list", self.common_key, term.kind, term.slug, term.name,
+                    term.url, number, urls[number],
+                    pager and (pager.number, pager.newer, pager.older),
+                    listed=listed[start * KEY_SIZE:end * KEY_SIZE]).hexdigest()))
         return artifacts
 
     def term_page_html(self, template: jinja2.Template, term: Term, number: int,
@@ -356,13 +368,16 @@ def archive_runs(articles: Sequence[Article], per_page: int) -> list[Sequence[Ar
     stories one page more. The first page holds the rest, the newest: from `per_page` to
     2 * `per_page` - 1 stories (all of them when there are fewer).
     """
-    archived = max(0, len(articles) // per_page - 1)
-    front = len(articles) - archived * per_page
-    runs: list[Sequence[Article]] = [articles[:front]]
-    runs += [articles[front + (archived - number) * per_page:
-                      front + (archived - number + 1) * per_page]
-             for number in range(1, archived + 1)]
-    return runs
+    return [articles[start:end] for start, end in archive_bounds(len(articles), per_page)]
+
+
+def archive_bounds(count: int, per_page: int) -> list[tuple[int, int]]:
+    """Return where each page of archive_runs starts and ends in a list of `count`."""
+    archived = max(0, count // per_page - 1)
+    front = count - archived * per_page
+    return [(0, front)] + [(front + (archived - number) * per_page,
+                            front + (archived - number + 1) * per_page)
+                           for number in range(1, archived + 1)]
 
 
 def _pager(urls: list[str], number: int) -> Pager | None:
