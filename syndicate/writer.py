@@ -44,6 +44,12 @@ BOOKKEEPING_PREFIX = ".syndicate"
 # before it changes anything, so that it never outlives the files it describes.
 STAMP = ".syndicate-cache/stamp"
 _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
+# Paths check_path passes without looking at each segment: ASCII segments of 1 to 255
+# characters that start with none of ".", reserved name (a Windows device, alone or before
+# a dot) and hold no other character; nearly every path a build writes is one.
+_PLAIN_SEGMENT = (r"(?!(?i:con|prn|aux|nul|com\d|lpt\d)(?:\.|/|\Z))"
+                  r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,254}")
+_PLAIN_PATH = re.compile(rf"{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*")
 
 
 # What renders the deferred artifacts writes them too, with the writer's `stage`:
@@ -68,6 +74,13 @@ class WriteReport:
 
 def check_path(path: str) -> str | None:
     """Return why `path` may not be written below out/, or None if it is safe."""
+    if _PLAIN_PATH.fullmatch(path):
+        return None
+    return check_every_segment(path)
+
+
+def check_every_segment(path: str) -> str | None:
+    """check_path, without the shortcut for plain paths."""
     if not path or path.startswith("/") or "\\" in path or "\x00" in path or ":" in path:
         return "must be a relative path with no backslash, colon or NUL"
     parts = path.split("/")
@@ -212,6 +225,9 @@ class Writer:
         # fingerprint]}, then [splice fingerprint, region start, region end] for a file with a
         # splice region (a kept file's entry may be shorter, from an interrupted build).
         self.files: dict[str, list] = {}
+        # out/ opened while a commit runs: the files it checks are looked up from there, not
+        # by their whole path (0.25 s of 177,000 checks at 100,000 articles).
+        self._out_fd: int | None = None
 
     def read_manifest(self, checked: Container[str] = ()) -> tuple[dict[str, list], bool]:
         """Return ({path: [hash, size, mtime_ns]}, whether the last build was interrupted).
@@ -348,8 +364,19 @@ class Writer:
         a partial commit such as `syndicate digest` that adds files and replaces no build).
         """
         by_path = check_artifacts(artifacts)
-        report = WriteReport()
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if os.stat in os.supports_dir_fd:
+            self._out_fd = os.open(self._out, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            return self._commit(by_path, keep, render_many)
+        finally:
+            if self._out_fd is not None:
+                os.close(self._out_fd)
+                self._out_fd = None
+
+    def _commit(self, by_path: dict[str, Artifact], keep: Callable[[str], bool] | None,
+                render_many: RenderMany | None) -> WriteReport:
+        report = WriteReport()
         self._clear_temporary_files()
         self._pool.start_commit()
         old, _ = self.read_manifest(by_path)
@@ -501,7 +528,10 @@ class Writer:
     def _on_disk(self, path: str, known: list) -> bool:
         """Whether the file at `path` has the size and mtime the manifest recorded."""
         try:
-            stat = os.stat(self._file(path))
+            if self._out_fd is None:
+                stat = os.stat(self._file(path))
+            else:
+                stat = os.stat(path, dir_fd=self._out_fd)
         except OSError:
             return False
         return [stat.st_size, stat.st_mtime_ns] == known[1:3]

@@ -160,6 +160,19 @@ def test_archive_pages_keep_their_stories_as_new_ones_arrive(count, per_page, ad
     assert all(list(after[n]) == list(before[n]) for n in range(1, len(before)))
 
 
+@given(st.lists(st.sampled_from(
+    ["con", "CoM1", "lpt9.txt", "nul.html", "com12", "conx", "aux", "a", "index.html", "~-_",
+     ".", "..", "", ".well-known", ".syndicate-cache", "x" * 255, "y" * 256, "é", "a:b",
+     "a\\b", "tab\tx", "page", "3"]), min_size=1, max_size=4), st.text(max_size=2))
+@example(["tag", "belarus", "page", "3", "index.html"], "")
+@example(["x", "com1"], "")
+def test_the_shortcut_for_plain_paths_agrees_with_checking_every_segment(segments, tail):
+    from syndicate.writer import check_every_segment, check_path
+
+    path = "/".join(segments) + tail
+    assert check_path(path) == check_every_segment(path)
+
+
 @given(st.integers(min_value=0, max_value=300), st.integers(min_value=1, max_value=25),
        st.booleans())
 def test_feed_pages_are_the_spans_they_name_and_archives_count_from_the_oldest(
