@@ -6,7 +6,7 @@ import os
 import re
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import MappingProxyType
@@ -189,14 +189,16 @@ def _place(config: Config, articles: list[Article], problems: list[Problem]) -> 
                 tag_slugs[tag] = text.slug_or_hash(tag, tag.casefold())
                 tag_names[tag] = tag
         fields = {"slug": slug, "section": section, "section_slug": section_slug,
-                  "tags": tuple([tag_names[tag] for tag in article.tags]),
-                  "tag_slugs": tuple([tag_slugs[tag] for tag in article.tags]),
+                  "tags": tuple(map(tag_names.__getitem__, article.tags)),
+                  "tag_slugs": tuple(map(tag_slugs.__getitem__, article.tags)),
                   "authors": tuple([people.setdefault(a, a) for a in article.authors])}
         wanted[_permalink(pattern, article, slug, section_slug)].append((article, fields))
     placed = []
     taken = set(wanted)
     for path in sorted(wanted):
-        group = sorted(wanted[path], key=lambda pair: (pair[0].published, pair[0].id))
+        group = wanted[path]
+        if len(group) > 1:
+            group.sort(key=lambda pair: (pair[0].published, pair[0].id))
         for index, (article, fields) in enumerate(group):
             final = path
             if index:
@@ -254,6 +256,18 @@ def _pairs(kind: str, article: Article) -> list[tuple[str, str]]:
     return [(a.slug, a.name) for a in article.authors]
 
 
+def _named(kind: str, articles: list[Article]) -> Iterator[tuple[int, Article, str, str]]:
+    """Yield (place, article, slug, name) for each term of `kind` each article names: what
+    _pairs gives, in one pass over the stories (a call per story cost 0.1 s at 100,000)."""
+    if kind == "section":
+        return ((place, a, a.section_slug, a.section) for place, a in enumerate(articles))
+    if kind == "tag":
+        return ((place, a, slug, name) for place, a in enumerate(articles)
+                for slug, name in zip(a.tag_slugs, a.tags, strict=True))
+    return ((place, a, person.slug, person.name) for place, a in enumerate(articles)
+            for person in a.authors)
+
+
 def _terms(config: Config, kind: str, articles: list[Article]) -> tuple[Term, ...]:
     """Return the site's terms of `kind`; `articles` are the site's, in the site's order."""
     members: dict[str, list[Article]] = defaultdict(list)
@@ -262,13 +276,12 @@ def _terms(config: Config, kind: str, articles: list[Article]) -> tuple[Term, ..
     # have more than one (at 100,000 stories, counting all 600,000 names cost 0.1 s).
     first_names: dict[str, str] = {}
     respelled: set[str] = set()
-    for place, article in enumerate(articles):
-        for slug, name in _pairs(kind, article):
-            members[slug].append(article)
-            places[slug].append(place)
-            first = first_names.setdefault(slug, name)
-            if first is not name and first != name:
-                respelled.add(slug)
+    for place, article, slug, name in _named(kind, articles):
+        members[slug].append(article)
+        places[slug].append(place)
+        first = first_names.setdefault(slug, name)
+        if first is not name and first != name:
+            respelled.add(slug)
     base = config.site.base_url.rstrip("/")
     terms = []
     for slug in sorted(members):
