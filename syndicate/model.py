@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+Value = TypeVar("Value")
+
+
+def _unpickled_by_constructor(cls: type[Value]) -> type[Value]:
+    """Make a frozen, slotted dataclass pickle as a call of its constructor with its fields.
+
+    The __setstate__ that dataclasses give such a class looks its fields up again for each
+    object: 340,000 of them in the record cache of 100,000 stories made unpickling it take
+    2.2 s where the constructor takes 1.7 s. Caches written the other way still load."""
+    fields = operator.attrgetter(*(each.name for each in dataclasses.fields(cls)))
+
+    def __reduce__(self: object) -> tuple[type, tuple]:
+        return type(self), fields(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign, assignment]
+    return cls
 
 
 # The small values every story holds are slotted: no instance dict to make (pickling an
 # instance without slots makes one, which then stays: 4 MB at 10,000 stories once the
 # record cache was written) and half the size.
+@_unpickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class Author:
     name: str
@@ -23,6 +42,7 @@ class Author:
     url: str = ""
 
 
+@_unpickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ImageSource:
     """One width of a picture, for `srcset`."""
@@ -32,6 +52,7 @@ class ImageSource:
     local: str = ""
 
 
+@_unpickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class Image:
     """A picture: `url` is absolute; `local` is its file below the records folder, if any."""
@@ -48,6 +69,7 @@ class Image:
     sources: tuple[ImageSource, ...] = ()
 
 
+@_unpickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class BodyRef:
     """Where the record cache keeps an article's body (syndicate.bodies), and what pages ask

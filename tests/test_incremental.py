@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -715,3 +716,29 @@ def test_every_terms_keys_gathered_by_place_are_its_stories_keys(fixture_copy):
     # Without places (a list made some other way), the keys are read from the stories.
     some = site.articles[::2]
     assert listed_keys(site, some, ()) == key_bytes(some)
+
+
+def test_small_values_unpickle_through_their_constructors_and_old_caches_still_load():
+    import copyreg
+    import io
+
+    from syndicate.model import Author, BodyRef, Image, ImageSource
+
+    values = [Author("Ana Alves", "ana-alves", "ana@example.com"), BodyRef("k", 12, True),
+              Image("https://i.example/a.jpg", 640, 480, alt="A", sources=(
+                  ImageSource("https://i.example/a-320.jpg", 320, "a-320.jpg"),))]
+    for value in values:
+        assert value.__reduce__() == (type(value), tuple(
+            getattr(value, each.name) for each in dataclasses.fields(value)))
+        assert pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) == value
+
+    class OldWay(pickle.Pickler):  # as caches were written before: the dataclass state
+        def reducer_override(self, obj):
+            if type(obj) in {Author, BodyRef, Image, ImageSource}:
+                return copyreg.__newobj__, (type(obj),), obj.__getstate__()
+            return NotImplemented
+
+    written = io.BytesIO()
+    OldWay(written, pickle.HIGHEST_PROTOCOL).dump(values)
+    assert b"__newobj__" not in written.getvalue()  # NEWOBJ opcodes, not a global lookup
+    assert pickle.loads(written.getvalue()) == values
