@@ -21,7 +21,7 @@ import stat as stat_module
 import struct
 import sys
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,11 +218,25 @@ def _unpacked(data: bytes) -> array:
 
 def intact(out: Path, stamp: Stamp) -> bool:
     """Whether every file the stamp lists still has the size and mtime it recorded."""
-    base = str(out) + os.sep
-    stat = os.stat
+    if os.stat not in os.supports_dir_fd:
+        base = str(out) + os.sep
+        return _intact(stamp, lambda path: os.stat(base + path))
+    # Looked up from out/ itself rather than by whole path: 0.8 of the 2.4 s a no-op build
+    # of 100,000 articles took went to these 176,000 stats.
+    try:
+        folder = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        return _intact(stamp, lambda path: os.stat(path, dir_fd=folder))
+    finally:
+        os.close(folder)
+
+
+def _intact(stamp: Stamp, stat: Callable[[str], os.stat_result]) -> bool:
     for path, size, mtime in zip(stamp.paths, stamp.sizes, stamp.mtimes, strict=True):
         try:
-            info = stat(base + path)
+            info = stat(path)
         except (OSError, ValueError):
             return False
         if info.st_mtime_ns != mtime or info.st_size != size:
