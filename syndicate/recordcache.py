@@ -39,7 +39,11 @@ OLD_CACHE_FILE = "records.pickle"
 # one derived from its title; 6: articles hold their normalised headline; 7: authors,
 # pictures and body references are slotted), so that an older cache is ignored, never
 # misread.
-MAGIC = b"syndicate-records 7\n"
+MAGIC = b"syndicate-records 8\n"
+# Format 7 holds the same entries, its authors, images and body references pickled through
+# the dataclasses' __setstate__ (a quarter slower to read than format 8's constructor calls,
+# syndicate.model): such a shard is read, and written again in format 8 by the same build.
+FORMAT_7 = b"syndicate-records 7\n"
 # Below this many files to parse, a pool costs more than it saves.
 MIN_PARALLEL = 400
 
@@ -106,10 +110,12 @@ def load_cache(config: Config) -> CachedRecords:
     cached = CachedRecords()
     key = cache_key(config).encode()
     for number in range(SHARDS):
-        entries = _load_shard(config.out_dir / shard_name(number), key)
-        if entries is not None:
+        loaded = _load_shard(config.out_dir / shard_name(number), key)
+        if loaded is not None:
+            entries, current = loaded
             cached.entries.update(entries)
-            cached.shards[number] = frozenset(entries)
+            if current:  # else it counts as missing: stale, and written again
+                cached.shards[number] = frozenset(entries)
     return cached
 
 
@@ -119,12 +125,14 @@ def trusted_file(info: os.stat_result) -> bool:
             and not info.st_mode & (stat_module.S_IWGRP | stat_module.S_IWOTH))
 
 
-def _load_shard(path: Path, key: bytes) -> dict[str, Entry] | None:
+def _load_shard(path: Path, key: bytes) -> tuple[dict[str, Entry], bool] | None:
+    """Return the shard's entries and whether it is in the current format, or None."""
     try:
         if not trusted_file(path.lstat()):
             return None
         with path.open("rb") as handle:
-            if handle.readline() != MAGIC or handle.readline().strip() != key:
+            magic = handle.readline()
+            if magic not in (MAGIC, FORMAT_7) or handle.readline().strip() != key:
                 return None
             body = handle.read()
         checksum, payload = body[:32], body[32:]
@@ -135,7 +143,7 @@ def _load_shard(path: Path, key: bytes) -> dict[str, Entry] | None:
                 isinstance(shown, str) and isinstance(entry, Entry)
                 for shown, entry in entries.items()):
             return None
-        return entries
+        return entries, magic == MAGIC
     except Exception:  # a damaged shard of any kind is simply rebuilt
         return None
 

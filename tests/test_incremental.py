@@ -246,6 +246,30 @@ def test_one_new_record_rewrites_one_cache_shard(tmp_path):
     assert sum(before[number] != after[number] for number in range(SHARDS)) == 1
 
 
+
+def test_a_format_7_cache_shard_is_read_and_written_again_in_the_current_format(tmp_path):
+    from syndicate.recordcache import FORMAT_7, MAGIC, SHARDS, shard_name
+
+    site = Site(tmp_path / "site", random.Random(9))
+    out = tmp_path / "out"
+    build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    older = next(number for number in range(SHARDS)
+                 if len(pickle.loads(_payload(out / shard_name(number)))) > 0)
+    shard = out / shard_name(older)
+    shard.write_bytes(FORMAT_7 + shard.read_bytes()[len(MAGIC):])
+    os.utime(shard, ns=(1, 1))
+    before = {number: (out / shard_name(number)).stat().st_mtime_ns for number in range(SHARDS)}
+    result = build(site.root / "config.toml", out_dir=str(out), environ={}, jobs=1)
+    assert result.loaded.records.reused == result.loaded.records.files_read  # none parsed
+    assert shard.read_bytes().startswith(MAGIC)
+    after = {number: (out / shard_name(number)).stat().st_mtime_ns for number in range(SHARDS)}
+    assert [number for number in range(SHARDS) if before[number] != after[number]] == [older]
+
+
+def _payload(shard: Path) -> bytes:
+    data = shard.read_bytes()
+    return data[data.index(b"\n", data.index(b"\n") + 1) + 33:]
+
 def test_cache_shards_wait_for_the_commit_on_disk_not_in_memory(tmp_path, monkeypatch):
     import tempfile
     import tracemalloc
