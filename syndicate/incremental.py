@@ -84,7 +84,7 @@ def listed_keys(site: Site, articles: Sequence[Article], places: Sequence[int]) 
         return key_bytes(articles)
     import numpy  # imported by the builds that rank every story anyway (syndicate.rankbatch)
 
-    return _site_keys(site)[numpy.frombuffer(places, dtype=numpy.intc)].tobytes()
+    return _site_keys(site)[numpy.asarray(places, dtype=numpy.intp)].tobytes()
 
 
 def _site_keys(site: Site) -> Any:

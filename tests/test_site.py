@@ -56,6 +56,13 @@ def test_a_story_with_two_spellings_of_one_term_counts_both():
     site = make_site([story(1, tags=("harbour",)), story(2, tags=("HARBOUR", "Harbour")),
                       story(3, tags=("HARBOUR", "Harbour")), story(4, tags=("Harbour",))])
     assert names(site, "tag") == {"harbour": "Harbour"}
+    # Such a story is listed under the term once per spelling, and each spelling of it
+    # counts once: harbour 3, HARBOUR 2, Harbour 1 (counting both spellings at each of its
+    # listings would make HARBOUR 3, and HARBOUR wins a tie).
+    site = make_site([story(1, tags=("harbour",)), story(2, tags=("HARBOUR", "Harbour")),
+                      story(3, tags=("harbour",)), story(4, tags=("HARBOUR",)),
+                      story(5, tags=("harbour",))])
+    assert names(site, "tag") == {"harbour": "harbour"}
 
 
 def test_authors_are_named_so_too_and_every_term_knows_its_stories_places():
