@@ -44,9 +44,9 @@ BOOKKEEPING_PREFIX = ".syndicate"
 # before it changes anything, so that it never outlives the files it describes.
 STAMP = ".syndicate-cache/stamp"
 _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
-# Paths check_path passes without looking at each segment: ASCII segments of 1 to 255
-# characters that start with none of ".", reserved name (a Windows device, alone or before
-# a dot) and hold no other character; nearly every path a build writes is one.
+# Paths check_path passes without looking at each segment: segments of 1 to 255 ASCII
+# letters, digits and "._~-" that neither start with a dot nor name a Windows device (alone
+# or before a dot). Nearly every path a build writes is one.
 _PLAIN_SEGMENT = (r"(?!(?i:con|prn|aux|nul|com\d|lpt\d)(?:\.|/|\Z))"
                   r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,254}")
 _PLAIN_PATH = re.compile(rf"{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*")

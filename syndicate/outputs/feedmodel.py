@@ -101,8 +101,8 @@ class FeedPage:
     articles: tuple[Article, ...]
     older: int | None
     newer: int | None
-    # Where `articles` start and end in feed.articles.
-    span: tuple[int, int] = (0, 0)
+    # Where `articles` start and end in feed.articles (feeds.py fingerprints that span).
+    span: tuple[int, int]
 
     @property
     def is_archive(self) -> bool:
