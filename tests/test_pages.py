@@ -493,3 +493,26 @@ def test_stories_share_one_copy_of_each_section_tag_and_author(site):
             first = seen.setdefault(value, value)
             assert first is value, f"{article.source} holds a copy of {value!r} of its own"
     assert named > 2 * len(seen), "the example site's stories hardly share a name"
+
+
+def test_long_bodies_and_body_pictures_without_sizes_are_reported_once_each(mini_site, tmp_path):
+    def record(title: str, body: str) -> str:
+        return json.dumps({"title": title, "published": "2026-03-12T10:00:00Z",
+                           "section": "World", "body": body})
+
+    config = mini_site({
+        "articles/long.json": record("Long", "<p>" + "word " * 18_000 + "</p>"),
+        "articles/picture.json": record(
+            "Picture", '<p>A quay.</p><img src="https://img.example.org/q.jpg" alt="Quay">'),
+        "articles/sized.json": record(
+            "Sized", '<p>A quay.</p><img src="https://img.example.org/q.jpg" alt="Quay" '
+                     'width="640" height="480">'),
+        "articles/plain.json": record("Plain", "<p>Nothing to say.</p>"),
+    })
+    result = build(config, out_dir=str(tmp_path / "out"), environ={}, jobs=1)
+    about_bodies = sorted((Path(p.where).name, p.message) for p in result.problems
+                          if p.field == "body")
+    assert [name for name, _ in about_bodies] == ["long.json", "picture.json"]
+    assert "AMP-lite budget" in about_bodies[0][1]
+    assert "no integer width and height" in about_bodies[1][1]
+    assert all(a.body_ref is not None for a in result.loaded.site.articles)  # kept on disk
