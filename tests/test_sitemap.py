@@ -117,3 +117,45 @@ def test_a_new_story_leaves_the_sitemap_files_of_older_stories_as_they_were(
     assert changed <= {"sitemap.xml", "news-sitemap.xml", stories[-1]} | lists
     newest = etree.fromstring(after[stories[-1]][1]).findall(f"{SM}url")
     assert newest[-1].findtext(f"{SM}loc").endswith("/a-ferry-timetable-changes-for-the-winter/")
+
+
+def test_a_list_pages_lastmod_is_its_latest_update_the_first_of_equal_ones():
+    import dataclasses
+    from datetime import timezone
+
+    from syndicate.config import Config
+    from syndicate.model import Article
+    from syndicate.site import build_site
+
+    utc, plus_two = timezone.utc, timezone(timedelta(hours=2))
+    old = datetime(2026, 3, 1, 8, tzinfo=utc)
+
+    def story(number: int, tags: tuple[str, ...], updated: datetime) -> Article:
+        published = old + timedelta(days=number)
+        return Article(id=f"s{number}", title=f"Story {number}", published=published,
+                       updated=max(updated, published), section="World", summary="",
+                       body_html="", source=f"articles/s{number}.json", tags=tags)
+
+    same_instant = datetime(2026, 4, 1, 12, tzinfo=utc)
+    articles = [
+        story(1, ("Quay",), datetime(2026, 5, 1, 9, 0, 0, 1, tzinfo=utc)),  # oldest, latest
+        story(2, ("Quay",), datetime(2026, 5, 1, 9, tzinfo=utc)),  # 1 microsecond earlier
+        story(3, ("Tide",), same_instant.astimezone(plus_two)),
+        story(4, ("Tide",), same_instant),  # newer story: listed first, so its time is kept
+        story(5, ("Ferry",), old),
+    ]
+    base = Config()
+    config = dataclasses.replace(
+        base, site=dataclasses.replace(base.site, title="T", base_url="https://t.example/"))
+    site, _ = build_site(config, articles, environ={})
+    entries = dict(sitemap_output._list_entries(site))
+    by_slug = {term.slug: entries[term.url] for term in site.tags}
+    assert by_slug["quay"] == datetime(2026, 5, 1, 9, 0, 0, 1, tzinfo=utc)
+    assert by_slug["tide"] == same_instant and by_slug["tide"].utcoffset() == timedelta(0)
+    assert by_slug["ferry"] == articles[4].updated
+    assert entries[site.base_url] == max(a.updated for a in site.articles)
+    for kind in ("section", "tag", "author"):
+        for term in site.terms(kind):
+            first_latest = max(a.updated for a in term.articles)
+            assert entries[term.url] is first_latest or entries[term.url] == first_latest
+            assert entries[term.url].utcoffset() == first_latest.utcoffset()

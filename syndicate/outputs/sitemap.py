@@ -9,7 +9,8 @@ left out: a sitemap lists only canonical pages. Reads `[sitemap]`, `[site]` and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 from ..incremental import fingerprint, keys
@@ -18,6 +19,8 @@ from ..site import Site
 from ..xmlutil import esc, w3c_datetime
 from . import RenderContext
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 URLS_PER_FILE = 50_000
 NEWS_LIMIT = 1_000
 XML_TYPE = "application/xml"
@@ -77,11 +80,33 @@ def _list_entries(site: Site) -> list[tuple[str, datetime]]:
     """Return (URL, lastmod) for the home page and every term page."""
     if not site.articles:
         return []
-    entries = [(site.base_url, max(a.updated for a in site.articles))]
+    latest = _latest_update(site)
+    entries = [(site.base_url, latest(site.articles, range(len(site.articles))))]
     for kind in ("section", "tag", "author"):
         for term in site.terms(kind):
-            entries.append((term.url, max(a.updated for a in term.articles)))
+            entries.append((term.url, latest(term.articles, term.places)))
     return entries
+
+
+def _latest_update(site: Site) -> Callable[[Sequence[Article], Sequence[int]], datetime]:
+    """Return latest(articles, places): max(a.updated for a in articles), the first of the
+    latest when several are, found among the site's update times by the articles' places
+    (Term.places). Comparing aware datetimes one by one over every term's stories, 600,000 at
+    100,000 stories, took 0.3 s."""
+    import numpy  # imported by every build that lists terms (syndicate.incremental)
+
+    try:  # whole microseconds since the epoch: exact, where a float timestamp is not
+        stamps = numpy.fromiter(((a.updated - _EPOCH) // _MICROSECOND for a in site.articles),
+                                dtype=numpy.int64, count=len(site.articles))
+    except TypeError:  # a naive time (not from a record): compared one by one, as before
+        stamps = None
+
+    def latest(articles: Sequence[Article], places: Sequence[int]) -> datetime:
+        if stamps is None or len(places) != len(articles):
+            return max(a.updated for a in articles)
+        return articles[int(stamps[numpy.asarray(places, dtype=numpy.intp)].argmax())].updated
+
+    return latest
 
 
 def _urlset(entries: list[tuple[str, datetime]]) -> bytes:
