@@ -143,11 +143,15 @@ def test_date_parser_never_raises_anything_but_value_error(value):
 @given(st.integers(min_value=0, max_value=300), st.integers(min_value=1, max_value=25),
        st.integers(min_value=1, max_value=60))
 def test_archive_pages_keep_their_stories_as_new_ones_arrive(count, per_page, added):
-    from syndicate.outputs.pages import archive_runs
+    from syndicate.outputs.pages import archive_bounds
+
+    def archive_runs(newest_first: list[int]) -> list[list[int]]:
+        return [newest_first[start:end]
+                for start, end in archive_bounds(len(newest_first), per_page)]
 
     stories = list(range(count + added))  # oldest first; pages list them newest first
-    before = archive_runs(stories[:count][::-1], per_page)
-    after = archive_runs(stories[::-1], per_page)
+    before = archive_runs(stories[:count][::-1])
+    after = archive_runs(stories[::-1])
     for runs, total in ((before, count), (after, count + added)):
         # Every story once; the first page holds per_page to 2 * per_page - 1 (all when
         # there are fewer), every archive page exactly per_page, page 1 the oldest.

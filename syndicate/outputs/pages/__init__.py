@@ -368,8 +368,9 @@ class PageMaker:
             prev_url=pager.newer if pager else "", next_url=pager.older if pager else "")
 
 
-def archive_runs(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:
-    """Split a newest-first list into its first page and its archive pages.
+def archive_bounds(count: int, per_page: int) -> list[tuple[int, int]]:
+    """Split a newest-first list of `count` stories into its first page and its archive
+    pages: return where each starts and ends in the list.
 
     Archive page n (from 1) holds the n-th run of `per_page` stories counted from the
     oldest, so a new story never moves a story from one archive page to another (as the
@@ -377,11 +378,6 @@ def archive_runs(articles: Sequence[Article], per_page: int) -> list[Sequence[Ar
     stories one page more. The first page holds the rest, the newest: from `per_page` to
     2 * `per_page` - 1 stories (all of them when there are fewer).
     """
-    return [articles[start:end] for start, end in archive_bounds(len(articles), per_page)]
-
-
-def archive_bounds(count: int, per_page: int) -> list[tuple[int, int]]:
-    """Return where each page of archive_runs starts and ends in a list of `count`."""
     archived = max(0, count // per_page - 1)
     front = count - archived * per_page
     return [(0, front)] + [(front + (archived - number) * per_page,

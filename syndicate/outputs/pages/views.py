@@ -161,7 +161,7 @@ class Group:
 @dataclass(frozen=True)
 class Pager:
     """Links from one page of a list to the next newer and older ones: `number` 0 is the
-    list's first page, and archive pages count from the oldest (see archive_runs)."""
+    list's first page, and archive pages count from the oldest (see archive_bounds)."""
 
     number: int
     newer: str = ""
