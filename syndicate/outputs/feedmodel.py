@@ -98,11 +98,16 @@ class FeedPage:
 
     feed: Feed
     number: int
-    articles: tuple[Article, ...]
     older: int | None
     newer: int | None
-    # Where `articles` start and end in feed.articles (feeds.py fingerprints that span).
+    # Where the page's articles start and end in feed.articles (feeds.py fingerprints them
+    # by that span).
     span: tuple[int, int]
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        start, end = self.span
+        return self.feed.articles[start:end]
 
     @property
     def is_archive(self) -> bool:
@@ -223,10 +228,10 @@ def pages(feed: Feed, max_items: int, archives: bool) -> list[FeedPage]:
     if count and len(articles) == count * max_items:
         count -= 1
     newest = min(max_items, len(articles))
-    result = [FeedPage(feed, 0, articles[:newest], count or None, None, (0, newest))]
+    result = [FeedPage(feed, 0, count or None, None, (0, newest))]
     for number in range(1, count + 1):
         start, end = len(articles) - number * max_items, len(articles) - (number - 1) * max_items
-        result.append(FeedPage(feed, number, articles[start:end], number - 1 or None,
+        result.append(FeedPage(feed, number, number - 1 or None,
                                number + 1 if number < count else None, (start, end)))
     return result
 
