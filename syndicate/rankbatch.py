@@ -90,7 +90,8 @@ class _Kept:
     bits: np.ndarray  # by candidate: the story's slots it shares, as bits
     start: np.ndarray
     cut: np.ndarray
-    radius: np.ndarray  # by (story, slot) pair, as _Batch.owner and .slot list them
+    radius: np.ndarray | None  # by (story, slot) pair, as _Batch.owner and .slot list
+    # them; None when not certifying (only a Certificate reads it)
     clean: np.ndarray   # by story: see _Batch._clean
 
 
@@ -378,8 +379,8 @@ class _Batch:
         order = np.lexsort((other, story))
         story, other, bits = story[order], other[order], bits[order]
         starts = np.searchsorted(story, np.arange(len(self.index.articles) + 1))
-        return _Kept(other, bits, starts, cut, self._radii(cut),
-                     self._clean(story, other))
+        radius = self._radii(cut) if self.certify else None
+        return _Kept(other, bits, starts, cut, radius, self._clean(story, other))
 
     def _clean(self, story: np.ndarray, other: np.ndarray) -> np.ndarray:
         """Return, by story, whether none of its kept candidates duplicates it or another
@@ -476,7 +477,8 @@ class _Batch:
         starts = (kept.start[low:high + 1] - kept.start[low]).tolist()
         cuts, clean = kept.cut[low:high].tolist(), kept.clean[low:high].tolist()
         owned = slice(int(self.first[low]), int(self.first[high]))
-        radius, term = kept.radius[owned].tolist(), self.term[owned].tolist()
+        radius = kept.radius[owned].tolist() if kept.radius is not None else []
+        term = self.term[owned].tolist()
         first = (self.first[low:high + 1] - self.first[low]).tolist()
         weights, centers = self.weights[low:high].tolist(), self.key[low:high].tolist()
         slots_of: dict[int, tuple[bool, ...]] = {}
