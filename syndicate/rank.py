@@ -199,11 +199,16 @@ def _dedupe_keys(article: Article) -> DedupeKeys:
     keys = [("id", article.id)]
     if article.canonical:
         keys.append(("url", article.canonical))
-    # Parsed records come with the key made; articles made some other way may not.
-    title = article.title_key or text.normalise_title(article.title)
+    title = title_key(article)
     if title:
         keys.append(("title", title))
     return tuple(keys)
+
+
+def title_key(article: Article) -> str:
+    """Return the article's normalised headline, its duplicate key ("" for none)."""
+    # Parsed records come with the key made; articles made some other way may not.
+    return article.title_key or text.normalise_title(article.title)
 
 
 class _Dedupe:
@@ -770,4 +775,4 @@ def _window(keys: Sequence[float], center: float, at: int, has_self: bool, start
 
 __all__ = ["Certificate", "index_of", "inputs_digest", "latest_in_section", "pick", "prepare",
            "prepare_queries", "related", "related_all", "related_positions",
-           "settings_digest", "story_digests", "term_names", "top_stories"]
+           "settings_digest", "story_digests", "term_names", "title_key", "top_stories"]

@@ -386,20 +386,35 @@ class _Batch:
         """Return, by story, whether none of its kept candidates duplicates it or another
         of them (same canonical URL or headline: ids are unique in the index), so that its
         list needs no duplicate check."""
-        stories = len(self.index.articles)
-        key_ids: dict[tuple[str, str], int] = {}
-        own = np.full((stories, 2), -1, dtype=np.int64)
-        for position in range(stories):
-            for key in self.index.dedupe_keys(position)[1:]:
-                own[position, 0 if key[0] == "url" else 1] = key_ids.setdefault(key, len(key_ids))
-        everyone = np.concatenate([np.arange(stories), story])
-        keys = np.concatenate([own, own[other]])
-        owner = np.repeat(everyone, 2)
-        keys = keys.ravel()
-        named = keys >= 0
-        codes = np.unique(owner[named] * (len(key_ids) + 1) + keys[named], return_counts=True)
+        articles = self.index.articles
+        stories = len(articles)
+        numbers: dict[str, int] = {}
+        number = numbers.setdefault
+        urls = [number(url, len(numbers)) if url else -1 for url in
+                [article.canonical for article in articles]]
+        # Headlines after the URLs, so that a headline and a URL never share a number.
+        heads: dict[str, int] = {}
+        head = heads.setdefault
+        titles = [head(title, len(heads) + len(numbers)) if title else -1
+                  for title in map(rank.title_key, articles)]
+        own = np.empty((stories, 2), dtype=np.int64)
+        own[:, 0], own[:, 1] = urls, titles
+        space = len(numbers) + len(heads) + 1
+        # Only a URL or headline that two stories have can repeat in a list: the stories
+        # with one are the only ones to look at.
+        named = own >= 0
+        shared = np.bincount(own[named], minlength=space) > 1
+        suspect = (named & shared[np.where(named, own, 0)]).any(axis=1)
+        # Each story's list as (the story, a story in it): itself, then its candidates.
+        alike = suspect[other]
+        whose = np.concatenate([np.flatnonzero(suspect), story[alike]])
+        member = np.concatenate([np.flatnonzero(suspect), other[alike]])
+        keys = own[member]
+        named = (keys >= 0) & shared[np.where(keys >= 0, keys, 0)]
+        owner = np.broadcast_to(whose[:, None], keys.shape)[named]
+        codes = np.unique(owner * space + keys[named], return_counts=True)
         clean = np.ones(stories, dtype=bool)
-        clean[codes[0][codes[1] > 1] // (len(key_ids) + 1)] = False
+        clean[codes[0][codes[1] > 1] // space] = False
         return clean
 
     def _radii(self, cut: np.ndarray) -> np.ndarray:
