@@ -390,8 +390,8 @@ class _Batch:
         stories = len(articles)
         numbers: dict[str, int] = {}
         number = numbers.setdefault
-        urls = [number(url, len(numbers)) if url else -1 for url in
-                [article.canonical for article in articles]]
+        urls = [number(url, len(numbers)) if url else -1
+                for url in (article.canonical for article in articles)]
         # Headlines after the URLs, so that a headline and a URL never share a number.
         heads: dict[str, int] = {}
         head = heads.setdefault
@@ -405,7 +405,8 @@ class _Batch:
         named = own >= 0
         shared = np.bincount(own[named], minlength=space) > 1
         suspect = (named & shared[np.where(named, own, 0)]).any(axis=1)
-        # Each story's list as (the story, a story in it): itself, then its candidates.
+        # The members of each story's list (itself, then its candidates) that have a URL or
+        # headline another story has, as (the story, the member) pairs.
         alike = suspect[other]
         whose = np.concatenate([np.flatnonzero(suspect), story[alike]])
         member = np.concatenate([np.flatnonzero(suspect), other[alike]])
