@@ -548,38 +548,44 @@ def _pick(scored: list[tuple[float, int]], wanted: int, threshold: float,
 
 class _Best:
     """The `count` best scores met so far of each story, each score a distinct candidate of
-    it, kept as one sorted int64 per score: the story in the high bits, then the top bits of
-    the score's float64 (whose bits sort as the numbers do, for scores >= 0). Dropping the
-    low bits rounds a score down, so the `count`-th best it reports is a lower bound."""
+    it, kept as the top bits of the score's float64 (whose bits sort as the numbers do, for
+    scores >= 0) in a row per story, ascending, 0 where there is none yet. Dropping the low
+    bits rounds a score down, so the `count`-th best it reports is a lower bound."""
 
     def __init__(self, stories: int, count: int) -> None:
         self.count = count
         self.score_bits = 63 - max(1, stories.bit_length())
-        self.stories = stories
-        self.keys = np.zeros(0, dtype=np.int64)
+        self.best = np.zeros((stories, max(count, 1)), dtype=np.int64)
 
     def add(self, story: np.ndarray, score: np.ndarray) -> None:
+        if self.count <= 0 or story.size == 0:
+            return
         bits = np.maximum(score, 0.0).view(np.int64) >> (63 - self.score_bits)
-        new = np.sort((story.astype(np.int64) << self.score_bits) | bits)
-        # Two sorted runs: a stable sort (timsort) merges them in linear time.
-        keys = np.sort(np.concatenate([self.keys, new]), kind="stable")
+        # The story in the high bits: sorted, each story's scores are a run, best last.
+        # The pairs come grouped by story already, in runs that a stable sort (timsort)
+        # merges where a quicksort starts over.
+        keys = np.sort((story.astype(np.int64) << self.score_bits) | bits, kind="stable")
         owner = keys >> self.score_bits
-        ends = np.cumsum(np.bincount(owner, minlength=self.stories))
-        self.keys = keys[np.arange(keys.size) >= ends[owner] - self.count]
+        last = np.flatnonzero(np.append(owner[1:] != owner[:-1], True))
+        first = np.append(0, last[:-1] + 1)
+        stories = owner[last]
+        # Each story's `count` best of these, ascending, then merged with those it held.
+        new = np.zeros((stories.size, self.count), dtype=np.int64)
+        mask = (1 << self.score_bits) - 1
+        for back in range(self.count):
+            at = last - back
+            held = at >= first
+            new[held, self.count - 1 - back] = keys[at[held]] & mask
+        merged = np.concatenate([self.best[stories], new], axis=1)
+        merged.sort(axis=1)
+        self.best[stories] = merged[:, self.count:]
 
     def kth(self) -> np.ndarray:
         """Return each story's `count`-th best score so far (rounded down), 0 if it has
         fewer."""
-        owner = self.keys >> self.score_bits
-        held = np.bincount(owner, minlength=self.stories)
-        ends = np.cumsum(held)
-        full = held >= self.count
-        kth = np.zeros(self.stories)
-        if self.count > 0:
-            mask = (1 << self.score_bits) - 1
-            bits = (self.keys[ends[full] - self.count] & mask) << (63 - self.score_bits)
-            kth[full] = bits.view(np.float64) * (1 - _SLACK)
-        return kth
+        if self.count <= 0:
+            return np.zeros(self.best.shape[0])
+        return (self.best[:, 0] << (63 - self.score_bits)).view(np.float64) * (1 - _SLACK)
 
 
 def _has(theirs: list[np.ndarray], term: np.ndarray) -> np.ndarray:
