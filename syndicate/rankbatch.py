@@ -147,7 +147,10 @@ class _Batch:
             after[:, width - 1 - column] = after[:, width - column] | bits[:, width - column]
         self.heavier = [np.ascontiguousarray(c) for c in before.T]
         self.lighter = [np.ascontiguousarray(c) for c in after.T]
-        by_term = np.lexsort((owner, terms))
+        # The entries come by story: a stable sort by term alone keeps each term's stories in
+        # order, and numpy sorts 16-bit numbers by radix (700,000 entries: 40 -> 7 ms).
+        by_term = np.argsort(terms.astype(np.uint16) if weight.size <= 1 << 16 else terms,
+                             kind="stable")
         self.posting = owner[by_term]
         self.posting_key = self.key[self.posting]
         bounds = np.zeros(len(weight) + 1, dtype=np.int64)
