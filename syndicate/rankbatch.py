@@ -149,7 +149,8 @@ class _Batch:
         self.lighter = [np.ascontiguousarray(c) for c in after.T]
         # The entries come by story: a stable sort by term alone keeps each term's stories in
         # order, and numpy sorts 16-bit numbers by radix (700,000 entries: 40 -> 7 ms).
-        by_term = np.argsort(terms.astype(np.uint16) if weight.size <= 1 << 16 else terms,
+        self.few_terms = weight.size <= 1 << 16  # term ids fit in 16 bits
+        by_term = np.argsort(terms.astype(np.uint16) if self.few_terms else terms,
                              kind="stable")
         self.posting = owner[by_term]
         self.posting_key = self.key[self.posting]
@@ -227,7 +228,10 @@ class _Batch:
             before = np.searchsorted(self.key, values, side=side)
         wanted = term * (self.key.size + 1) + before
         # In order, each search starts where the one before ended (and stays in the cache).
-        order = np.argsort(wanted)
+        # Grouped by term is near enough: the queries come by story, so in time order, and
+        # numpy sorts 16-bit numbers by radix (1.76 million queries: 172 -> 97 ms).
+        order = np.argsort(term.astype(np.uint16), kind="stable") if self.few_terms \
+            else np.argsort(wanted)
         found = np.empty_like(wanted)
         found[order] = np.searchsorted(self.term_position, wanted[order])
         return np.clip(found, start, end)
