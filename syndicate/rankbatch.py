@@ -49,6 +49,8 @@ _MOST_TERMS = 62
 _BLOCK = 4096
 # Pairs of stories scored in one go: bounds the arrays of one step to some 100 MB.
 _CHUNK = 1 << 19
+# Term ids below this fit in 16 bits, which numpy sorts by radix (see _Batch.few_terms).
+_RADIX_TERMS = 1 << 16
 # A story's related stories (positions in the ranking index) and their Certificate.
 Ranked = tuple[tuple[int, ...], rank.Certificate]
 
@@ -149,7 +151,7 @@ class _Batch:
         self.lighter = [np.ascontiguousarray(c) for c in after.T]
         # The entries come by story: a stable sort by term alone keeps each term's stories in
         # order, and numpy sorts 16-bit numbers by radix (700,000 entries: 40 -> 7 ms).
-        self.few_terms = weight.size <= 1 << 16  # term ids fit in 16 bits
+        self.few_terms = weight.size <= _RADIX_TERMS
         by_term = np.argsort(terms.astype(np.uint16) if self.few_terms else terms,
                              kind="stable")
         self.posting = owner[by_term]

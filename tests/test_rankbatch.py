@@ -55,6 +55,14 @@ def test_the_batch_settles_most_lists_itself(monkeypatch) -> None:
     assert len(handed) < len(ranked) / 50, len(handed)
 
 
+def test_sites_with_more_terms_than_16_bits_hold_rank_the_same(monkeypatch) -> None:
+    # Term ids are sorted as 16-bit numbers when they fit; past that, as they are.
+    site = make_site(seeded_corpus(11, 400))
+    radix = rankbatch.rank_every(site, certify=True)
+    monkeypatch.setattr(rankbatch, "_RADIX_TERMS", 0)
+    assert rankbatch.rank_every(site, certify=True) == radix
+
+
 @pytest.mark.parametrize("share", [0.0, 2.0])
 def test_certificates_from_the_batch_keep_carried_lists_right(monkeypatch, share: float) -> None:
     # A cold build ranks every story at once (share 0), an incremental one a few one by one.
