@@ -11,9 +11,12 @@ operations, in three steps:
 2. **The stories that can reach it.** A story whose heaviest shared term is the article's
    i-th heaviest scores at most (the weights of its terms i, i + 1, ...) times the recency
    factor (the MaxScore bound of search engines), so each term's posting list is read only
-   out to where that falls below the bar. Each story met is scored in the stream of its
-   heaviest shared term only, and kept if it is a candidate (in the window of a term it
-   shares) at or above the bar.
+   out to where that falls below the bar. Past where the term and the story's sections
+   alone fall below it, a story counts only if it shares a lighter tag too, so the stream
+   stops there and reads on in the lists of the pairs (the term, a lighter tag), which hold
+   only the stories that have both (syndicate.rankpairs). Each story met is scored in the
+   stream of its heaviest shared term only, and kept if it is a candidate (in the window of
+   a term it shares) at or above the bar.
 3. **The lists.** The few kept are scored again in Python exactly as `rank.related` scores
    them, and picked in its order, duplicates skipped.
 
@@ -32,7 +35,7 @@ from itertools import compress, pairwise
 
 import numpy as np
 
-from . import collector, rank
+from . import collector, rank, rankpairs
 from .config import RelatedConfig
 from .site import Site
 
@@ -136,6 +139,13 @@ class _Batch:
         through = np.zeros((count, width + 1))  # the weights of slots 0 to j - 1, by j
         np.cumsum(self.weights, axis=1, out=through[:, 1:])
         self.suffix = through[:, -1:] - through[:, :-1]
+        # The weights of a story's section slots after each slot: sections are the terms left
+        # out of the pair lists (see _pair_lists), so a stream reads out to the reach of its
+        # term and these (_caps) and the pair lists read on from there (_beyond).
+        self.is_section = self.terms >= len(index.tag_term)
+        sections = np.where(self.is_section, self.weights, 0.0)
+        self.sections_after = np.zeros((count, width))
+        self.sections_after[:, :-1] = np.cumsum(sections[:, ::-1], axis=1)[:, ::-1][:, 1:]
         # Each story's terms as 64 bits (one bit per term, hashed): two stories whose
         # signatures share no bit share no term. By slot, the bits of the heavier and of
         # the lighter slots.
@@ -186,6 +196,30 @@ class _Batch:
         self.first_column = [np.ascontiguousarray(c) for c in window_first.T]
         self.last_column = [np.ascontiguousarray(c) for c in window_last.T]
         self.suffix_column = [np.ascontiguousarray(c) for c in self.suffix.T]
+        self.cap_weight = [np.ascontiguousarray(c) for c in (self.weights + self.sections_after).T]
+        self._pair_lists()  # which may lift the caps
+
+    def _pair_lists(self) -> None:
+        """Lay out the pair lists (syndicate.rankpairs) and, by slot, the entries whose
+        heavier term is there and the most a story met in each can share with its story:
+        the term, the sections between (a tag between makes it another pair's), the lighter
+        tag and everything after it."""
+        count, width = self.terms.shape
+        lists = rankpairs.pair_lists(self.terms, ~self.is_section & (self.terms >= 0),
+                                     len(self.index.weight))
+        self.pairs = lists
+        self.pair_entries: list[np.ndarray] = []
+        self.pair_bound: list[np.ndarray] = []
+        if lists is None:  # step 2 reads every stream out to its reach
+            self.cap_weight = [np.full(count, np.inf) for _ in range(width)]
+            return
+        for slot in range(width):
+            entries = lists.entries(slot)
+            story, light = lists.posting[entries], lists.light[entries]
+            self.pair_entries.append(entries)
+            self.pair_bound.append(
+                self.weights[story, slot] + self.sections_after[story, slot]
+                - self.sections_after[story, light - 1] + self.suffix[story, light])
 
     def _windows(self, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return [low, high) of each (story, slot)'s window: rank._window, for all at once."""
@@ -227,10 +261,7 @@ class _Batch:
         side = "right" if right else "left"
         # The stories with a smaller key (or not larger) are those before this position.
         if loose:
-            # A stretch one away from the value's own, in case its division rounds up.
-            stretch = np.floor((values - self.key[0]) / self.stretch) + (2 if right else -1)
-            before = self.stretch_start[np.clip(stretch, 0, self.stretch_start.size - 1)
-                                        .astype(np.int64)]
+            before = self._loose(values, right)
         else:
             before = np.searchsorted(self.key, values, side=side)
         wanted = term * (self.key.size + 1) + before
@@ -242,15 +273,25 @@ class _Batch:
         found[order] = np.searchsorted(self.term_position, wanted[order])
         return np.clip(found, start, end)
 
+    def _loose(self, values: np.ndarray, right: bool) -> np.ndarray:
+        """Return, for each value, a position at or before (after, when `right`) that of the
+        first story whose key is at least (above) it, some two stretches away at most."""
+        # A stretch one away from the value's own, in case its division rounds up.
+        stretch = np.floor((values - self.key[0]) / self.stretch) + (2 if right else -1)
+        return self.stretch_start[np.clip(stretch, 0, self.stretch_start.size - 1)
+                                  .astype(np.int64)]
+
     # -- Scoring pairs ---------------------------------------------------------------------
 
     def _score(self, story: np.ndarray, other: np.ndarray, slot: int,
                cut: np.ndarray | None = None,
-               reach: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
+               reach: tuple[np.ndarray, np.ndarray] | None = None,
+               cap: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Return the pairs (story, other, score in floating point, the story's slots they
         share as bits) met in `slot`'s stream that count there: `other` is not the story,
         shares none of the story's heavier terms (so that each pair counts in one stream
-        only), and (given the stories' `cut`) scores at or above the cut and is a candidate
+        only), and (given the stories' `cut`) is no farther than the story's `cap` (past it,
+        the pair lists meet it: _beyond), scores at or above the cut and is a candidate
         (in the window of a term it shares). `reach` is _reaches(slot, cut)."""
         theirs = self.signature[other]
         distance = np.abs(self.key[other] - self.key[story])
@@ -259,6 +300,8 @@ class _Batch:
             # cut needs another, lighter term: the signatures tell most of them apart.
             lighter = (self.lighter[slot][story] & theirs) != 0
             alone, more = reach or self._reaches(slot, cut)
+            if cap is not None:
+                more = np.minimum(more, cap)  # alone is never past it
             keep = distance <= np.where(lighter, more[story], alone[story])
             # Outside this term's window, it is a candidate only through a lighter term.
             keep &= lighter | ((self.first_column[slot][story] <= other)
@@ -266,13 +309,23 @@ class _Batch:
         else:
             keep = np.ones(story.size, dtype=bool)
         keep &= story != other
-        # Met in a heavier term's stream already, if it shares one.
+        self._drop_heavier(keep, story, other, slot, theirs)
+        return self._exact(story[keep], other[keep], distance[keep], slot, cut)
+
+    def _drop_heavier(self, keep: np.ndarray, story: np.ndarray, other: np.ndarray, slot: int,
+                      theirs: np.ndarray) -> None:
+        """Set keep to False for the pairs met in a heavier term's stream already (where
+        `other`, whose signatures are `theirs`, shares one of the story's heavier terms)."""
         maybe = np.flatnonzero(keep & ((self.heavier[slot][story] & theirs) != 0))
         for heavier in range(slot):
             shares = self._shares(story[maybe], other[maybe], heavier)
             keep[maybe[shares]] = False
             maybe = maybe[~shares]
-        story, other, distance = story[keep], other[keep], distance[keep]
+
+    def _exact(self, story: np.ndarray, other: np.ndarray, distance: np.ndarray, slot: int,
+               cut: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        """Return _score's answer for pairs that count in `slot`'s stream: their scores,
+        and with `cut`, only those at or above it that are candidates."""
         # Every story met in this stream has its term: the stream reads that term's list.
         theirs = [column[other] for column in self.term_column]
         shared = [np.ones(story.size, dtype=bool)] + [
@@ -299,14 +352,15 @@ class _Batch:
         still score its `cut`: sharing the slot's term alone, and sharing lighter terms too
         (the MaxScore bound); -1 where none can. A little beyond, never short: a story
         kept here is scored exactly next."""
-        def reach(weight: np.ndarray) -> np.ndarray:
-            with np.errstate(divide="ignore", invalid="ignore"):  # where cut is 0
-                far = _widen(np.log(weight * (1 + _SLACK) / (cut * (1 - _SLACK)))
-                             / self.decay)
-            return np.where(cut > 0, np.where(weight * (1 + _SLACK) >= cut, far, -1.0),
-                            np.inf)
+        return (self._reach(self.weight_column[slot], cut),
+                self._reach(self.suffix_column[slot], cut))
 
-        return reach(self.weight_column[slot]), reach(self.suffix_column[slot])
+    def _reach(self, weight: np.ndarray, cut: np.ndarray) -> np.ndarray:
+        """Return how far a story may be and still score `cut` with terms of `weight` in
+        common (a little beyond, never short); -1 where it cannot, inf where cut is 0."""
+        with np.errstate(divide="ignore", invalid="ignore"):  # where cut is 0
+            far = _widen(np.log(weight * (1 + _SLACK) / (cut * (1 - _SLACK))) / self.decay)
+        return np.where(cut > 0, np.where(weight * (1 + _SLACK) >= cut, far, -1.0), np.inf)
 
     def _shares(self, story: np.ndarray, other: np.ndarray, column: int) -> np.ndarray:
         """Return whether each `other` has the term in `column` of its `story`."""
@@ -346,11 +400,14 @@ class _Batch:
             # What was read so far: posting[read_low:read_high].
             term = self.term[pairs]
             read_low = read_high = self.at[pairs]  # the story's own place in the list
+            # Past this, a story met here can score the cut only if it shares a lighter tag
+            # too, and the pair lists meet it there (_beyond).
+            cap = self._reach(self.cap_weight[slot], cut)
             for band in _BANDS:
                 reaches = self._reaches(slot, cut)
                 # How far a story sharing lighter terms too can be: a story with no cut
                 # (infinite reach) is ranked one at a time in step 3 instead.
-                farthest = reaches[1][story]
+                farthest = np.minimum(reaches[1], cap)[story]
                 reachable = (farthest >= 0) & np.isfinite(farthest)
                 reach = np.where(reachable, farthest, 0.0) * band
                 # Read a little too far at most: _score drops what is out of reach.
@@ -360,28 +417,73 @@ class _Batch:
                                                         right=True, loose=True))
                 low = np.where(reachable, low, read_low)
                 high = np.where(reachable, high, read_high)
-                band_found = [self._score(pair_story, other, slot, cut, reaches)
+                band_found = [self._score(pair_story, other, slot, cut, reaches, cap)
                               for first, last in ((low, read_low), (read_high, high))
                               for pair_story, other in self._pairs(story, first, last)]
-                found += band_found
-                if band_found:
-                    best.add(np.concatenate([kept[0] for kept in band_found]),
-                             np.concatenate([kept[2] for kept in band_found]))
                 read_low, read_high = low, high
-                cut = np.maximum(cut, best.kth() * self.lower)
+                cut = self._raise(cut, best, band_found, found)
+            cut = self._raise(cut, best, self._beyond(slot, cut, cap), found)
         return self._tighten(*(np.concatenate(column) for column in zip(*found, strict=True)),
                              cut=cut)
+
+    def _raise(self, cut: np.ndarray, best: _Best, new: list[tuple[np.ndarray, ...]],
+               found: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+        """Add the `new` pairs to `found` and to `best`, and return the cut they raise."""
+        if not new:
+            return cut
+        found += new
+        best.add(np.concatenate([kept[0] for kept in new]),
+                 np.concatenate([kept[2] for kept in new]))
+        return np.maximum(cut, best.kth() * self.lower)
+
+    def _beyond(self, slot: int, cut: np.ndarray,
+                cap: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+        """Step 2 past each story's `cap` in `slot`'s stream: the stories met in the lists of
+        the pairs (its term in `slot`, a lighter tag of it), as _score returns them, each in
+        the list of its heaviest such tag only."""
+        if self.pairs is None:
+            return []
+        entries = self.pair_entries[slot]
+        story, light = self.pairs.posting[entries], self.pairs.light[entries]
+        far, inner = self._reach(self.pair_bound[slot], cut[story]), cap[story]
+        wanted = np.flatnonzero((far > inner) & np.isfinite(far))
+        story, light, far, inner = story[wanted], light[wanted], far[wanted], inner[wanted]
+        base = self.pairs.code[entries[wanted]] * (self.key.size + 1)
+        center = self.key[story]
+        low = np.searchsorted(self.pairs.key, base + self._loose(center - far, right=False))
+        high = np.searchsorted(self.pairs.key, base + self._loose(center + far, right=True))
+        found = []
+        for which, other in self._reads(low, high, self.pairs.posting):
+            pair_story, pair_light = story[which], light[which]
+            distance = np.abs(self.key[other] - self.key[pair_story])
+            keep = (distance > inner[which]) & (distance <= far[which]) & (pair_story != other)
+            self._drop_heavier(keep, pair_story, other, slot, self.signature[other])
+            # A tag between this term and the pair's is a heavier pair of this term.
+            for column in range(slot + 1, int(pair_light.max(initial=0))):
+                maybe = np.flatnonzero(keep & (column < pair_light)
+                                       & ~self.is_section[pair_story, column])
+                keep[maybe[self._shares(pair_story[maybe], other[maybe], column)]] = False
+            found.append(self._exact(pair_story[keep], other[keep], distance[keep], slot, cut))
+        return found
 
     def _pairs(self, story: np.ndarray, low: np.ndarray,
                high: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (story, other) for every other in posting[low:high] of each story, about
         _CHUNK pairs at a time."""
+        for which, other in self._reads(low, high, self.posting):
+            yield story[which], other
+
+    @staticmethod
+    def _reads(low: np.ndarray, high: np.ndarray,
+               posting: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (which, other) for every other in posting[low[which]:high[which]], about
+        _CHUNK at a time."""
         counts = high - low
         for first, last in _pieces(counts, _CHUNK):
             sizes = counts[first:last]
-            pair_story = np.repeat(story[first:last], sizes)
+            which = np.repeat(np.arange(first, last), sizes)
             starts = np.repeat(low[first:last] - np.cumsum(sizes) + sizes, sizes)
-            yield pair_story, self.posting[starts + np.arange(pair_story.size)]
+            yield which, posting[starts + np.arange(which.size)]
 
     def _tighten(self, story: np.ndarray, other: np.ndarray, score: np.ndarray,
                  bits: np.ndarray, *, cut: np.ndarray) -> _Kept:

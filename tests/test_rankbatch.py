@@ -14,7 +14,7 @@ from test_rank import make_site, seeded_corpus
 from test_rankcache import change
 from test_rankcache import story as cache_story
 
-from syndicate import rank, rankbatch, rankcache
+from syndicate import rank, rankbatch, rankcache, rankpairs
 from syndicate.outputs import map_in_order
 
 
@@ -61,6 +61,52 @@ def test_sites_with_more_terms_than_16_bits_hold_rank_the_same(monkeypatch) -> N
     radix = rankbatch.rank_every(site, certify=True)
     monkeypatch.setattr(rankbatch, "_RADIX_TERMS", 0)
     assert rankbatch.rank_every(site, certify=True) == radix
+
+
+def _count_pairs_met_beyond(monkeypatch) -> list[int]:
+    met: list[int] = []
+    beyond = rankbatch._Batch._beyond
+
+    def counted(self, slot, cut, cap):
+        found = beyond(self, slot, cut, cap)
+        met.append(sum(kept[0].size for kept in found))
+        return found
+
+    monkeypatch.setattr(rankbatch._Batch, "_beyond", counted)
+    return met
+
+
+def test_step_two_meets_far_stories_in_the_pair_lists(monkeypatch) -> None:
+    # Without this, a site where no stream reads past its cap would leave the pair lists
+    # untried by the lists-equal tests above.
+    met = _count_pairs_met_beyond(monkeypatch)
+    rng = random.Random(3)
+    articles = [dataclasses.replace(cache_story(rng, n), title=f"Story {n}") for n in range(3000)]
+    ranked = rankbatch.rank_every(make_site(articles), certify=True)
+    assert sum(met) > len(ranked) / 10, met
+
+
+@pytest.mark.parametrize("fits", ["every pair", "the pairs that occur", "nothing"])
+def test_pair_lists_too_big_to_pack_rank_the_same(monkeypatch, fits: str) -> None:
+    # Past 64 bits, the pairs that occur are numbered densely; past that, no pair lists
+    # (each stream read to its reach), as on a site far beyond any machine's memory.
+    site = make_site(seeded_corpus(13, 400))
+    packed = rankbatch.rank_every(site, certify=True)
+    index = rank.index_of(site)
+    every_pair = len(index.weight) ** 2 * (len(index.articles) + 1) << 2 * rankpairs.SLOT_BITS
+    limit = {"every pair": rankpairs.PACK_LIMIT, "the pairs that occur": every_pair,
+             "nothing": 1}[fits]
+    made: list[rankpairs.PairLists | None] = []
+    pair_lists = rankpairs.pair_lists
+    monkeypatch.setattr(rankpairs, "PACK_LIMIT", limit)
+    monkeypatch.setattr(rankpairs, "pair_lists",
+                        lambda *args: made.append(pair_lists(*args)) or made[-1])
+    met = _count_pairs_met_beyond(monkeypatch)
+    assert rankbatch.rank_every(site, certify=True) == packed
+    assert (made[0] is None) == (fits == "nothing")
+    if fits == "the pairs that occur":
+        assert made[0].code.max() < made[0].code.size  # numbered densely
+    assert (sum(met) > 0) == (fits != "nothing")
 
 
 @pytest.mark.parametrize("share", [0.0, 2.0])
