@@ -195,6 +195,14 @@ class _Batch:
         window_last[owner, slot] = self.posting[self.window_high - 1]
         self.first_column = [np.ascontiguousarray(c) for c in window_first.T]
         self.last_column = [np.ascontiguousarray(c) for c in window_last.T]
+        # A story met in slot j's stream is a candidate only in the window of a term in slot
+        # j or after: it lies between the first and the last story of those windows. Their
+        # stories are a bounded number in each term, so the span they cover shrinks as the
+        # site grows denser, where the reach of a score does not.
+        hull_first = np.minimum.accumulate(window_first[:, ::-1], axis=1)[:, ::-1]
+        hull_last = np.maximum.accumulate(window_last[:, ::-1], axis=1)[:, ::-1]
+        self.hull_first = [np.ascontiguousarray(c, dtype=np.int64) for c in hull_first.T]
+        self.hull_last = [np.ascontiguousarray(c, dtype=np.int64) for c in hull_last.T]
         self.suffix_column = [np.ascontiguousarray(c) for c in self.suffix.T]
         self.cap_weight = [np.ascontiguousarray(c) for c in (self.weights + self.sections_after).T]
         self._pair_lists()  # which may lift the caps
@@ -252,18 +260,22 @@ class _Batch:
         return np.argsort(term.astype(np.uint16) if self.few_terms else term, kind="stable")
 
     def _seek(self, term: np.ndarray, values: np.ndarray, start: np.ndarray, end: np.ndarray,
-              right: bool = False, loose: bool = False) -> np.ndarray:
+              right: bool = False, loose: bool = False,
+              within: np.ndarray | None = None) -> np.ndarray:
         """Return, for each value, the first index in posting[start:end] (a stretch of
         `term`'s list) whose key is at least the value (above it, when `right`): bisect_left
         (bisect_right) of the keys, for all at once. When `loose`, an index up to some two
         stretches of time (see __init__) before (after, when `right`) that one: enough
-        for a bound on what to read, without a binary search for every value."""
+        for a bound on what to read, without a binary search for every value. `within`
+        bounds the stories: none before it (after it, when `right`)."""
         side = "right" if right else "left"
         # The stories with a smaller key (or not larger) are those before this position.
         if loose:
             before = self._loose(values, right)
         else:
             before = np.searchsorted(self.key, values, side=side)
+        if within is not None:
+            before = np.minimum(before, within + 1) if right else np.maximum(before, within)
         wanted = term * (self.key.size + 1) + before
         # In order, each search starts where the one before ended (and stays in the cache).
         # Grouped by term is near enough: the queries come by story, so in time order
@@ -403,6 +415,7 @@ class _Batch:
             # Past this, a story met here can score the cut only if it shares a lighter tag
             # too, and the pair lists meet it there (_beyond).
             cap = self._reach(self.cap_weight[slot], cut)
+            hull_first, hull_last = self.hull_first[slot][story], self.hull_last[slot][story]
             for band in _BANDS:
                 reaches = self._reaches(slot, cut)
                 # How far a story sharing lighter terms too can be: a story with no cut
@@ -412,9 +425,10 @@ class _Batch:
                 reach = np.where(reachable, farthest, 0.0) * band
                 # Read a little too far at most: _score drops what is out of reach.
                 low = np.minimum(read_low, self._seek(term, center - reach, start, end,
-                                                      loose=True))
+                                                      loose=True, within=hull_first))
                 high = np.maximum(read_high, self._seek(term, center + reach, start, end,
-                                                        right=True, loose=True))
+                                                        right=True, loose=True,
+                                                        within=hull_last))
                 low = np.where(reachable, low, read_low)
                 high = np.where(reachable, high, read_high)
                 band_found = [self._score(pair_story, other, slot, cut, reaches, cap)
@@ -450,8 +464,11 @@ class _Batch:
         story, light, far, inner = story[wanted], light[wanted], far[wanted], inner[wanted]
         base = self.pairs.code[entries[wanted]] * (self.key.size + 1)
         center = self.key[story]
-        low = np.searchsorted(self.pairs.key, base + self._loose(center - far, right=False))
-        high = np.searchsorted(self.pairs.key, base + self._loose(center + far, right=True))
+        low = np.searchsorted(self.pairs.key, base + np.maximum(
+            self._loose(center - far, right=False), self.hull_first[slot][story]))
+        high = np.searchsorted(self.pairs.key, base + np.minimum(
+            self._loose(center + far, right=True), self.hull_last[slot][story] + 1))
+        high = np.maximum(high, low)  # where the windows end before the reach begins
         found = []
         for which, other in self._reads(low, high, self.pairs.posting):
             pair_story, pair_light = story[which], light[which]
