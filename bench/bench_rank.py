@@ -109,12 +109,14 @@ STEPS = (("_Batch", "__init__", "arrays"), ("_Batch", "_bars", "step 1"),
 @contextlib.contextmanager
 def timed_steps(into: dict[str, float]) -> Iterator[None]:
     """Add up in `into`, while the block runs, the seconds spent in each of STEPS and the
-    pairs of stories scored by step 1 ("pairs 1") and step 2 ("pairs 2"): each at 0 until
-    met (a site ranked one story at a time meets none)."""
+    pairs of stories scored by step 1 ("pairs 1"), read by step 2 in the terms' streams
+    ("pairs 2") and read by step 2 at all ("pairs 2 read", the pair lists' too): each at 0
+    until met (a site ranked one story at a time meets none)."""
     for _, _, label in STEPS:
         into.setdefault(label, 0.0)
     into.setdefault("pairs 1", 0)
     into.setdefault("pairs 2", 0)
+    into.setdefault("pairs 2 read", 0)
 
     def timed(method, name):
         def run(*args, **kwargs):
@@ -132,18 +134,30 @@ def timed_steps(into: dict[str, float]) -> Iterator[None]:
             return method(self, story, other, slot, cut, *rest)
         return run
 
+    def read(method):
+        # Step 2 alone reads through _reads: its streams (also counted as _score's pairs,
+        # subtracted in step_line) and the pair lists.
+        def run(low, high, posting):
+            for which, other in method(low, high, posting):
+                into["pairs 2 read"] += which.size
+                yield which, other
+        return staticmethod(run)
+
     originals = {(getattr(rankbatch, owner), name): (getattr(rankbatch, owner).__dict__[name],
                                                      label) for owner, name, label in STEPS}
     score = rankbatch._Batch.__dict__["_score"]
+    reads = rankbatch._Batch.__dict__["_reads"]
     for (owner, name), (method, label) in originals.items():
         setattr(owner, name, timed(method, label))
     rankbatch._Batch._score = counted(score)
+    rankbatch._Batch._reads = read(reads.__func__)
     try:
         yield
     finally:
         for (owner, name), (method, _) in originals.items():
             setattr(owner, name, method)
         rankbatch._Batch._score = score
+        rankbatch._Batch._reads = reads
 
 
 def step_line(steps: dict[str, float]) -> str:
@@ -154,8 +168,10 @@ def step_line(steps: dict[str, float]) -> str:
              ("tighten", steps["tighten"]), ("of which radii", steps["radii"]),
              ("of which duplicates", steps["duplicates"]), ("step 3", steps["step 3"]),
              ("best-5 add", steps["best-5 add"]), ("best-5 kth", steps["best-5 kth"])]
+    in_lists = steps["pairs 2 read"] - steps["pairs 2"]
     return (", ".join(f"{label} {seconds:.2f}" for label, seconds in shown)
-            + f" s; pairs scored: step 1 {steps['pairs 1']:,}, step 2 {steps['pairs 2']:,}")
+            + f" s; pairs scored: step 1 {steps['pairs 1']:,}, step 2 {steps['pairs 2']:,}"
+            f" in streams and {in_lists:,} in pair lists")
 
 
 def time_related(site: Site, way: str,
