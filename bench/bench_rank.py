@@ -169,7 +169,7 @@ def step_line(steps: dict[str, float]) -> str:
              ("of which duplicates", steps["duplicates"]), ("step 3", steps["step 3"]),
              ("best-5 add", steps["best-5 add"]), ("best-5 kth", steps["best-5 kth"])]
     in_lists = steps["pairs 2 read"] - steps["pairs 2"]
-    return (", ".join(f"{label} {seconds:.2f}" for label, seconds in shown)
+    return (", ".join(f"{label} {seconds:.3f}" for label, seconds in shown)
             + f" s; pairs scored: step 1 {steps['pairs 1']:,}, step 2 {steps['pairs 2']:,}"
             f" in streams and {in_lists:,} in pair lists")
 

@@ -175,7 +175,8 @@ class _Batch:
         self.end = bounds[terms + 1]
         # Posting entries by (term, position) as one sorted int64: positions are in key
         # order, so a search by key is a search by position (see _seek).
-        self.term_position = terms[by_term] * (count + 1) + self.posting
+        listed_term = terms[by_term]  # the term of each posting list entry
+        self.term_position = listed_term * (count + 1) + self.posting
         # Where each of `count` equal stretches of time starts among the stories (and two
         # past the last): see _seek's `loose`.
         span = float(self.key[-1] - self.key[0])
@@ -184,7 +185,9 @@ class _Batch:
             self.key, self.key[0] + self.stretch * np.arange(count + 3))
         self.start = bounds[terms] if config.include_newer else self._seek(
             terms, center, bounds[terms], self.end)
-        self.window_low, self.window_high = self._windows(center)
+        self.window_low, self.window_high = self._windows(
+            by_term, bounds[listed_term] if config.include_newer else self.start[by_term],
+            bounds[listed_term + 1])
         # A candidate of story p through slot j lies at positions first_column[j][p] to
         # last_column[j][p] (the window's ends, in position order as in key order). By
         # column and in 32 bits: step 2 gathers one slot of millions of stories at a time,
@@ -221,24 +224,32 @@ class _Batch:
         if lists is None:  # step 2 reads every stream out to its reach
             self.cap_weight = [np.full(count, np.inf) for _ in range(width)]
             return
+        # Gathers of one cell per story from a row-major (stories, slots) array, flat.
+        sections_after, suffix = self.sections_after.ravel(), self.suffix.ravel()
         for slot in range(width):
             entries = lists.entries(slot)
-            story, light = lists.posting[entries], lists.light[entries]
+            story = lists.posting[entries]
+            light = story * width + lists.light[entries]
             self.pair_entries.append(entries)
-            self.pair_bound.append(
-                self.weights[story, slot] + self.sections_after[story, slot]
-                - self.sections_after[story, light - 1] + self.suffix[story, light])
+            self.pair_bound.append(self.cap_weight[slot][story] + suffix[light]
+                                   - sections_after[light - 1])
 
-    def _windows(self, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return [low, high) of each (story, slot)'s window: rank._window, for all at once."""
+    def _windows(self, by_term: np.ndarray, start: np.ndarray,
+                 end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return [low, high) of each (story, slot)'s window: rank._window, for all at once.
+        `by_term` is the order of the posting lists (see __init__), and `start` and `end`
+        bound each entry's stretch of its list in that order."""
         size = self.config.max_candidates_per_tag
         span = size + 1  # the story itself, and `size` others
-        start, end, at, keys = self.start, self.end, self.at, self.posting_key
+        keys = self.posting_key
+        # The searches run in the posting lists' order, where each entry's key is its own
+        # story's and its neighbours' searches read the same keys (in the cache: 87 ms by
+        # story at 100,000 stories, 30 ms so).
         low, high = start.copy(), end.copy()
-        cut = end - start > span
-        low_bound = np.maximum(start, at - size)[cut]
-        high_bound = np.minimum(at, end - span)[cut]
-        chosen_center = center[cut]
+        cut = np.flatnonzero(end - start > span)  # entries, which are their places here
+        low_bound = np.maximum(start[cut], cut - size)
+        high_bound = np.minimum(cut, end[cut] - span)
+        chosen_center = keys[cut]
         while True:
             active = low_bound < high_bound
             if not active.any():
@@ -251,7 +262,9 @@ class _Batch:
             high_bound = np.where(active & ~right, middle, high_bound)
         low[cut] = low_bound
         high[cut] = low_bound + span
-        return low, high
+        by_story_low, by_story_high = np.empty_like(low), np.empty_like(high)
+        by_story_low[by_term], by_story_high[by_term] = low, high
+        return by_story_low, by_story_high
 
     def _by_term(self, term: np.ndarray) -> np.ndarray:
         """Return the order that groups `term` (term ids) by term, each group in the order

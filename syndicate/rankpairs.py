@@ -17,6 +17,9 @@ import numpy as np
 SLOT_BITS = 6
 # Packed entries are int64; a little headroom below the sign bit for the searches' keys.
 PACK_LIMIT = 1 << 62
+# Spreads pair codes over buckets (Knuth's multiplicative hash; odd, below 2**31 so that a
+# code times it stays within 64 bits).
+_HASH_MULTIPLIER = 2654435761 >> 1 | 1
 
 
 @dataclass(frozen=True)
@@ -42,36 +45,46 @@ def pair_lists(terms: np.ndarray, is_tag: np.ndarray, term_count: int) -> PairLi
     stories whose term ids by slot (heaviest first) are the rows of `terms`; None when the
     entries cannot be packed into 64 bits (then step 2 reads the streams to their end)."""
     count, width = terms.shape
-    story_parts, heavy_parts, light_parts = [], [], []
+    columns = [np.ascontiguousarray(column, dtype=np.int64) for column in terms.T]
+    # By (heavier slot, lighter slot): the stories with a tag in the lighter (so a term in
+    # every slot before it) and the code of their pair of terms.
+    blocks = []
     for lighter in range(1, width):
-        has = np.flatnonzero(is_tag[:, lighter])  # and a term in every slot before it
-        for heavier in range(lighter):
-            story_parts.append(has)
-            heavy_parts.append(np.full(has.size, heavier, dtype=np.int64))
-            light_parts.append(np.full(has.size, lighter, dtype=np.int64))
-    empty = np.zeros(0, dtype=np.int64)
-    story = np.concatenate(story_parts) if story_parts else empty
-    heavy = np.concatenate(heavy_parts) if heavy_parts else empty
-    light = np.concatenate(light_parts) if light_parts else empty
-    code = terms[story, heavy].astype(np.int64) * term_count + terms[story, light]
+        has = np.flatnonzero(is_tag[:, lighter])
+        light_term = columns[lighter][has]
+        blocks += [(heavier, lighter, has, columns[heavier][has] * term_count + light_term)
+                   for heavier in range(lighter)]
     codes = term_count * term_count
-    if codes * (count + 1) << 2 * SLOT_BITS >= PACK_LIMIT:
+    if codes * (count + 1) << 2 * SLOT_BITS >= PACK_LIMIT and blocks:
         # Number only the pairs that occur: there are no more of them than entries.
-        unique, code = np.unique(code, return_inverse=True)
-        code, codes = code.reshape(-1), unique.size
+        unique, dense = np.unique(np.concatenate([code for *_, code in blocks]),
+                                  return_inverse=True)
+        codes = unique.size
         if codes * (count + 1) << 2 * SLOT_BITS >= PACK_LIMIT:
             return None
+        ends = np.cumsum([has.size for _, _, has, _ in blocks])
+        blocks = [(heavier, lighter, has, code) for (heavier, lighter, has, _), code
+                  in zip(blocks, np.split(dense.reshape(-1), ends[:-1]), strict=True)]
+    packed = np.concatenate(
+        [((code * (count + 1) + has) << SLOT_BITS | heavier) << SLOT_BITS | lighter
+         for heavier, lighter, has, code in blocks] or [np.zeros(0, dtype=np.int64)])
+    # Most pairs occur once (four in five at 100,000 stories): those that surely do are
+    # dropped before the sort, by a count of the pairs hashed into some twice as many
+    # buckets as entries (a pair alone in a shared bucket is dropped after it).
+    buckets = 1 << max(packed.size, 1).bit_length() + 1
+    bucket = ((packed >> 2 * SLOT_BITS) // (count + 1) * _HASH_MULTIPLIER) % buckets
+    packed = packed[np.bincount(bucket, minlength=buckets)[bucket] > 1]
     # One sort of numbers (no two alike: a story meets a pair of its terms once), where an
     # argsort of the keys took half as long again.
-    packed = np.sort(((code * (count + 1) + story) << SLOT_BITS | heavy) << SLOT_BITS | light)
-    key = packed >> 2 * SLOT_BITS
-    code = key // (count + 1)
+    packed.sort()
+    code = (packed >> 2 * SLOT_BITS) // (count + 1)
     # A story alone in a pair's list meets nobody there: it needs no entry.
     shared = np.zeros(code.size, dtype=bool)
     twin = code[1:] == code[:-1]
     shared[1:] |= twin
     shared[:-1] |= twin
-    packed, key, code = packed[shared], key[shared], code[shared]
+    packed, code = packed[shared], code[shared]
+    key = packed >> 2 * SLOT_BITS
     slot_mask = (1 << SLOT_BITS) - 1
     return PairLists(key=key, code=code, posting=key - code * (count + 1),
                      heavy=packed >> SLOT_BITS & slot_mask, light=packed & slot_mask)
