@@ -17,9 +17,6 @@ import numpy as np
 SLOT_BITS = 6
 # Packed entries are int64; a little headroom below the sign bit for the searches' keys.
 PACK_LIMIT = 1 << 62
-# Spreads pair codes over buckets (Knuth's multiplicative hash; odd, below 2**31 so that a
-# code times it stays within 64 bits).
-_HASH_MULTIPLIER = 2654435761 >> 1 | 1
 
 
 @dataclass(frozen=True)
@@ -68,12 +65,6 @@ def pair_lists(terms: np.ndarray, is_tag: np.ndarray, term_count: int) -> PairLi
     packed = np.concatenate(
         [((code * (count + 1) + has) << SLOT_BITS | heavier) << SLOT_BITS | lighter
          for heavier, lighter, has, code in blocks] or [np.zeros(0, dtype=np.int64)])
-    # Most pairs occur once (four in five at 100,000 stories): those that surely do are
-    # dropped before the sort, by a count of the pairs hashed into some twice as many
-    # buckets as entries (a pair alone in a shared bucket is dropped after it).
-    buckets = 1 << max(packed.size, 1).bit_length() + 1
-    bucket = ((packed >> 2 * SLOT_BITS) // (count + 1) * _HASH_MULTIPLIER) % buckets
-    packed = packed[np.bincount(bucket, minlength=buckets)[bucket] > 1]
     # One sort of numbers (no two alike: a story meets a pair of its terms once), where an
     # argsort of the keys took half as long again.
     packed.sort()
