@@ -396,17 +396,27 @@ class _Batch:
         """Step 1: each story's bar, from the nearest stories of its windows (which are
         candidates: no need to check)."""
         offsets = np.concatenate([np.arange(-_NEAREST, 0), np.arange(1, _NEAREST + 1)])
-        near = self.at[:, None] + offsets
-        inside = (near >= self.window_low[:, None]) & (near < self.window_high[:, None])
-        count = inside.sum(axis=1)
-        story = np.repeat(self.owner, count)
-        slot = np.repeat(self.slot, count)
-        other = self.posting[near[inside]]
-        best = _Best(len(self.index.articles), self.config.count)
-        found = [self._score(story[slot == column], other[slot == column], column)
-                 for column in range(self.terms.shape[1])]
-        best.add(np.concatenate([f[0] for f in found]), np.concatenate([f[2] for f in found]))
-        return np.maximum(best.kth(), self.config.threshold)
+        count, width = self.terms.shape
+        # Each story's scores in a row of its own, one cell per (slot, offset): its
+        # `count`-th best is a partition of the row away, with no sort of them all by story.
+        scores = np.zeros((count, width * offsets.size))
+        for column in range(width):
+            entries = np.flatnonzero(self.slot == column)
+            near = self.at[entries, None] + offsets
+            row, place = np.nonzero((near >= self.window_low[entries, None])
+                                    & (near < self.window_high[entries, None]))
+            story, other = self.owner[entries[row]], self.posting[near[row, place]]
+            keep = np.ones(story.size, dtype=bool)  # and never the story itself: near != at
+            self._drop_heavier(keep, story, other, column, self.signature[other])
+            story, other, place = story[keep], other[keep], place[keep]
+            distance = np.abs(self.key[other] - self.key[story])
+            scores[story, column * offsets.size + place] = \
+                self._exact(story, other, distance, column, None)[2]
+        wanted = self.config.count
+        if not 0 < wanted <= scores.shape[1]:  # fewer scored than the list holds
+            return np.full(count, self.config.threshold)
+        kth = np.partition(scores, -wanted, axis=1)[:, -wanted]
+        return np.maximum(kth * (1 - _SLACK), self.config.threshold)
 
     def kept(self) -> _Kept:
         """Steps 1 and 2: every candidate of each story that may score at or above its bar.
