@@ -109,7 +109,8 @@ STEPS = (("_Batch", "__init__", "arrays"), ("_Batch", "_bars", "step 1"),
 @contextlib.contextmanager
 def timed_steps(into: dict[str, float]) -> Iterator[None]:
     """Add up in `into`, while the block runs, the seconds spent in each of STEPS and the
-    pairs of stories scored by step 1 ("pairs 1"), read by step 2 in the terms' streams
+    pairs of stories scored by step 1 ("pairs 1": those that count in the stream of the
+    term they were met in, the others dropped unscored), read by step 2 in the terms' streams
     ("pairs 2") and read by step 2 at all ("pairs 2 read", the pair lists' too): each at 0
     until met (a site ranked one story at a time meets none)."""
     for _, _, label in STEPS:
@@ -127,11 +128,18 @@ def timed_steps(into: dict[str, float]) -> Iterator[None]:
                 into[name] += time.perf_counter() - started
         return run
 
-    def counted(method):
+    def counted_score(method):
         def run(self, story, other, slot, cut=None, *rest):
-            key = "pairs 1" if cut is None else "pairs 2"
-            into[key] += story.size
+            if cut is not None:  # step 2's
+                into["pairs 2"] += story.size
             return method(self, story, other, slot, cut, *rest)
+        return run
+
+    def counted_exact(method):
+        def run(self, story, other, distance, slot, cut):
+            if cut is None:  # step 1's (step 2 scores its pairs here too)
+                into["pairs 1"] += story.size
+            return method(self, story, other, distance, slot, cut)
         return run
 
     def read(method):
@@ -146,10 +154,12 @@ def timed_steps(into: dict[str, float]) -> Iterator[None]:
     originals = {(getattr(rankbatch, owner), name): (getattr(rankbatch, owner).__dict__[name],
                                                      label) for owner, name, label in STEPS}
     score = rankbatch._Batch.__dict__["_score"]
+    exact = rankbatch._Batch.__dict__["_exact"]
     reads = rankbatch._Batch.__dict__["_reads"]
     for (owner, name), (method, label) in originals.items():
         setattr(owner, name, timed(method, label))
-    rankbatch._Batch._score = counted(score)
+    rankbatch._Batch._score = counted_score(score)
+    rankbatch._Batch._exact = counted_exact(exact)
     rankbatch._Batch._reads = read(reads.__func__)
     try:
         yield
@@ -157,6 +167,7 @@ def timed_steps(into: dict[str, float]) -> Iterator[None]:
         for (owner, name), (method, _) in originals.items():
             setattr(owner, name, method)
         rankbatch._Batch._score = score
+        rankbatch._Batch._exact = exact
         rankbatch._Batch._reads = reads
 
 
