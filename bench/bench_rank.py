@@ -97,12 +97,13 @@ def make_site(size: int, seed: int, years: float = YEARS) -> Site:
     return site
 
 
-# What --steps times: (class of syndicate.rankbatch, method, what to call it). `kept` holds
-# step 1 (`_bars`), step 2 and `_tighten`, which holds `_radii` and `_clean`.
+# What --steps times: (a class of syndicate.rankbatch or a module it calls, the method or
+# function, what to call it). `kept` holds step 1 (`_bars`), step 2 and `_tighten`, which
+# holds `_radii` and `_clean`.
 STEPS = (("_Batch", "__init__", "arrays"), ("_Batch", "_bars", "step 1"),
          ("_Batch", "kept", "kept"), ("_Batch", "_tighten", "tighten"),
          ("_Batch", "_radii", "radii"), ("_Batch", "_clean", "duplicates"),
-         ("_Batch", "finish", "step 3"), ("_Best", "add", "best-5 add"),
+         ("rankfinish", "finish", "step 3"), ("_Best", "add", "best-5 add"),
          ("_Best", "kth", "best-5 kth"))
 
 

@@ -17,8 +17,8 @@ operations, in three steps:
    only the stories that have both (syndicate.rankpairs). Each story met is scored in the
    stream of its heaviest shared term only, and kept if it is a candidate (in the window of
    a term it shares) at or above the bar.
-3. **The lists.** The few kept are scored again in Python exactly as `rank.related` scores
-   them, and picked in its order, duplicates skipped.
+3. **The lists** (syndicate.rankfinish). The few kept are scored again in Python exactly as
+   `rank.related` scores them, and picked in its order, duplicates skipped.
 
 Every story that scores at or above the bar is kept (array scores get a slack far above their
 rounding), so whenever the kept stories fill the list, it is `rank.related`'s, story for
@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import compress, pairwise
+from itertools import pairwise
 
 import numpy as np
 
-from . import collector, rank, rankpairs
+from . import collector, rank, rankfinish, rankpairs
 from .config import RelatedConfig
+from .rankfinish import Kept, Ranked
 from .site import Site
 
 # Stories scored on each side of a story in each of its terms' windows, to set its bar.
@@ -48,14 +48,10 @@ _BANDS = (0.25, 1.0)
 _SLACK = 1e-9
 # The most terms (tags and the section) one story may have for the batch to rank the site.
 _MOST_TERMS = 62
-# Stories whose lists step 3 makes in one go.
-_BLOCK = 4096
 # Pairs of stories scored in one go: bounds the arrays of one step to some 100 MB.
 _CHUNK = 1 << 19
 # Term ids below this fit in 16 bits, which numpy sorts by radix (see _Batch.few_terms).
 _RADIX_TERMS = 1 << 16
-# A story's related stories (positions in the ranking index) and their Certificate.
-Ranked = tuple[tuple[int, ...], rank.Certificate]
 
 
 def rank_every(site: Site, certify: bool = False) -> list[Ranked]:
@@ -72,32 +68,13 @@ def rank_every(site: Site, certify: bool = False) -> list[Ranked]:
         # _MOST_TERMS on one story, and every story is ranked one at a time.
         if config.count <= 0 or not math.isfinite(config.half_life_days) \
                 or max(map(len, index.terms_of)) > _MOST_TERMS:
-            return [_one_by_one(site, index, position, certify)
+            return [rankfinish.one_by_one(site, index, position, certify)
                     for position in range(len(index.articles))]
         batch = _Batch(index, config, certify)
-        ranked = batch.finish(site, batch.kept())
+        ranked = rankfinish.finish(batch, site, batch.kept())
         del batch
     collector.give_back_free_memory()  # the arrays are gone
     return ranked
-
-
-def _one_by_one(site: Site, index: rank._Index, position: int, certify: bool) -> Ranked:
-    return rank.related_positions(site, index.articles[position], certify)
-
-
-@dataclass
-class _Kept:
-    """The candidates kept for step 3, grouped by story: story `p`'s are
-    candidate[start[p]:start[p + 1]], and every candidate of it scoring at least cut[p] is
-    there."""
-
-    candidate: np.ndarray
-    bits: np.ndarray  # by candidate: the story's slots it shares, as bits
-    start: np.ndarray
-    cut: np.ndarray
-    radius: np.ndarray | None  # by (story, slot) pair, as _Batch.owner and .slot list
-    # them; None when not certifying (only a Certificate reads it)
-    clean: np.ndarray   # by story: see _Batch._clean
 
 
 class _Batch:
@@ -418,7 +395,7 @@ class _Batch:
         kth = np.partition(scores, -wanted, axis=1)[:, -wanted]
         return np.maximum(kth * (1 - _SLACK), self.config.threshold)
 
-    def kept(self) -> _Kept:
+    def kept(self) -> Kept:
         """Steps 1 and 2: every candidate of each story that may score at or above its bar.
         The slots are read heaviest first, for every story at once, each nearest first in
         `_BANDS`; a story's bar rises with what was found before, as rank._Query's does
@@ -526,7 +503,7 @@ class _Batch:
             yield which, posting[starts + np.arange(which.size)]
 
     def _tighten(self, story: np.ndarray, other: np.ndarray, score: np.ndarray,
-                 bits: np.ndarray, *, cut: np.ndarray) -> _Kept:
+                 bits: np.ndarray, *, cut: np.ndarray) -> Kept:
         """Keep only the candidates that may score at or above their story's final cut,
         grouped by story."""
         keep = score >= cut[story] * (1 - _SLACK)
@@ -537,7 +514,7 @@ class _Batch:
         story, other, bits = story[order], other[order], bits[order]
         starts = np.searchsorted(story, np.arange(len(self.index.articles) + 1))
         radius = self._radii(cut) if self.certify else None
-        return _Kept(other, bits, starts, cut, radius, self._clean(story, other))
+        return Kept(other, bits, starts, cut, radius, self._clean(story, other))
 
     def _clean(self, story: np.ndarray, other: np.ndarray) -> np.ndarray:
         """Return, by story, whether none of its kept candidates duplicates it or another
@@ -621,86 +598,6 @@ class _Batch:
         cut_window = high - low > self.config.max_candidates_per_tag + 1
         far_edge = np.maximum(center - lower, upper - center)
         return np.where(reach < 0, -1.0, np.where(cut_window, far_edge, reach))
-
-    # -- Step 3 ----------------------------------------------------------------------------
-
-    def finish(self, site: Site, kept: _Kept) -> list[Ranked]:
-        """Step 3: return every story's related list and Certificate from its kept
-        candidates, as rank._Query would make them (or from rank._related itself, see the
-        module doc)."""
-        ranked: list[Ranked] = []
-        stories = len(self.index.articles)
-        for first in range(0, stories, _BLOCK):
-            ranked += self._finish_block(site, kept, first, min(stories, first + _BLOCK))
-        return ranked
-
-    def _finish_block(self, site: Site, kept: _Kept, low: int, high: int) -> list[Ranked]:
-        """Return finish's lists for the stories at positions low to high - 1: one loop
-        over their data as Python lists, made for the block alone (lists for every story at
-        once held some 100 MB of numbers at 100,000 stories, and the holes they left behind
-        in the heap were copied into each forked worker that later wrote there)."""
-        index, config, certify = self.index, self.config, self.certify
-        wanted, threshold, decay, exp, fsum = config.count, config.threshold, self.decay, \
-            math.exp, math.fsum
-        shown = slice(int(kept.start[low]), int(kept.start[high]))
-        candidates = kept.candidate[shown]
-        keys, candidates = self.key[candidates].tolist(), candidates.tolist()
-        bits = kept.bits[shown].tolist()
-        starts = (kept.start[low:high + 1] - kept.start[low]).tolist()
-        cuts, clean = kept.cut[low:high].tolist(), kept.clean[low:high].tolist()
-        owned = slice(int(self.first[low]), int(self.first[high]))
-        radius = kept.radius[owned].tolist() if kept.radius is not None else []
-        term = self.term[owned].tolist()
-        first = (self.first[low:high + 1] - self.first[low]).tolist()
-        weights, centers = self.weights[low:high].tolist(), self.key[low:high].tolist()
-        slots_of: dict[int, tuple[bool, ...]] = {}
-        ranked: list[Ranked] = []
-        for place, article in enumerate(index.articles[low:high]):
-            position = low + place
-            cut = cuts[place]
-            if article.related_ids or cut <= 0:
-                ranked.append(_one_by_one(site, index, position, certify))
-                continue
-            mine, center = weights[place], centers[place]
-            scored = []
-            for at in range(starts[place], starts[place + 1]):
-                shared = slots_of.get(bits[at])
-                if shared is None:
-                    shared = slots_of[bits[at]] = tuple(
-                        bool(bits[at] >> slot & 1) for slot in range(len(mine)))
-                # rank._Query.scan's score: fsum is exact, so any order of the terms will do.
-                value = fsum(compress(mine, shared)) * exp(-abs(keys[at] - center) * decay)
-                if value >= cut:
-                    scored.append((-value, candidates[at]))
-            scored.sort()
-            picks, loser = _pick(scored, wanted, threshold,
-                                 None if clean[place] else index, position)
-            if len(picks) < wanted and cut > threshold:
-                # Stories below the cut might have filled it.
-                ranked.append(_one_by_one(site, index, position, certify))
-                continue
-            places = tuple(other for _, other in picks)
-            if not certify:
-                ranked.append((places, rank._NOTHING_RANKED))
-                continue
-            pairs = slice(first[place], first[place + 1])
-            ranked.append((places, rank.Certificate(
-                tuple(-score for score, _ in picks), max(loser, cut),
-                dict(zip(term[pairs], radius[pairs], strict=True)))))
-        return ranked
-
-
-def _pick(scored: list[tuple[float, int]], wanted: int, threshold: float,
-          index: rank._Index | None, position: int) -> tuple[list[tuple[float, int]], float]:
-    """Return rank.pick's picks from `scored` (sorted) for the story at `position`, and the
-    best score left out; without duplicates to skip when `index` is None."""
-    if index is None:
-        picks = [item for item in scored[:wanted] if -item[0] >= threshold]
-        rest = scored[len(picks):len(picks) + 1]
-        return picks, -rest[0][0] if rest else 0.0
-    return rank.pick(scored, wanted, threshold, rank._Dedupe(index.dedupe_keys(position)),
-                     index.dedupe_keys)
-
 
 class _Best:
     """The `count` best scores met so far of each story, each score a distinct candidate of

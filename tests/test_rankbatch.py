@@ -14,7 +14,7 @@ from test_rank import make_site, seeded_corpus
 from test_rankcache import change
 from test_rankcache import story as cache_story
 
-from syndicate import rank, rankbatch, rankcache, rankpairs
+from syndicate import rank, rankbatch, rankcache, rankfinish, rankpairs
 from syndicate.outputs import map_in_order
 
 
@@ -43,8 +43,8 @@ def test_every_list_at_once_equals_each_list_alone(
 def test_the_batch_settles_most_lists_itself(monkeypatch) -> None:
     # Without this, the test above could pass with every story handed to rank.related.
     handed: list[int] = []
-    one_by_one = rankbatch._one_by_one
-    monkeypatch.setattr(rankbatch, "_one_by_one",
+    one_by_one = rankfinish.one_by_one
+    monkeypatch.setattr(rankfinish, "one_by_one",
                         lambda site, index, position, certify: handed.append(position)
                         or one_by_one(site, index, position, certify))
     rng = random.Random(7)
