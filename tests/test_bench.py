@@ -24,13 +24,18 @@ def test_bench_rank_breaks_a_run_down_into_steps_and_puts_rankbatch_back(capsys)
         import bench_rank
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    from syndicate import rankbatch
+    from syndicate import rankbatch, rankfinish
 
-    before = dict(vars(rankbatch._Batch)), dict(vars(rankbatch._Best))
+    def wrapped():
+        return dict(vars(rankbatch._Batch)), dict(vars(rankbatch._Best)), rankfinish.finish
+
+    before = wrapped()
     assert bench_rank.main(["--way", "all", "--repeat", "1", "--steps",
                             "--sizes", "300", "600"]) == 0
     printed = capsys.readouterr().out
     assert printed.count("steps of the fastest run:") == 2
-    pairs = re.findall(r"pairs scored: step 1 ([\d,]+), step 2 ([\d,]+)$", printed, re.M)
-    assert len(pairs) == 2 and all(int(n.replace(",", "")) > 0 for row in pairs for n in row)
-    assert (dict(vars(rankbatch._Batch)), dict(vars(rankbatch._Best))) == before
+    pairs = re.findall(r"pairs scored: step 1 ([\d,]+), step 2 ([\d,]+) in streams and"
+                       r" ([\d,]+) in pair lists$", printed, re.M)
+    assert len(pairs) == 2
+    assert all(int(n.replace(",", "")) > 0 for row in pairs for n in row[:2])
+    assert wrapped() == before
