@@ -118,7 +118,7 @@ class _Batch:
         self.suffix = through[:, -1:] - through[:, :-1]
         # The weights of a story's section slots after each slot: sections are the terms left
         # out of the pair lists (see _pair_lists), so a stream reads out to the reach of its
-        # term and these (_caps) and the pair lists read on from there (_beyond).
+        # term and these (cap_weight) and the pair lists read on from there (_beyond).
         self.is_section = self.terms >= len(index.tag_term)
         sections = np.where(self.is_section, self.weights, 0.0)
         self.sections_after = np.zeros((count, width))
@@ -206,10 +206,10 @@ class _Batch:
         for slot in range(width):
             entries = lists.entries(slot)
             story = lists.posting[entries]
-            light = story * width + lists.light[entries]
+            cell = story * width + lists.light[entries]  # (story, lighter slot)
             self.pair_entries.append(entries)
-            self.pair_bound.append(self.cap_weight[slot][story] + suffix[light]
-                                   - sections_after[light - 1])
+            self.pair_bound.append(self.cap_weight[slot][story] + suffix[cell]
+                                   - sections_after[cell - 1])
 
     def _windows(self, by_term: np.ndarray, start: np.ndarray,
                  end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,7 +221,7 @@ class _Batch:
         keys = self.posting_key
         # The searches run in the posting lists' order, where each entry's key is its own
         # story's and its neighbours' searches read the same keys (in the cache: 87 ms by
-        # story at 100,000 stories, 30 ms so).
+        # story at 100,000 stories, 43 ms so).
         low, high = start.copy(), end.copy()
         cut = np.flatnonzero(end - start > span)  # entries, which are their places here
         low_bound = np.maximum(start[cut], cut - size)
@@ -256,16 +256,14 @@ class _Batch:
         `term`'s list) whose key is at least the value (above it, when `right`): bisect_left
         (bisect_right) of the keys, for all at once. When `loose`, an index up to some two
         stretches of time (see __init__) before (after, when `right`) that one: enough
-        for a bound on what to read, without a binary search for every value. `within`
-        bounds the stories: none before it (after it, when `right`)."""
+        for a bound on what to read, without a binary search for every value, and none before
+        `within` (after it, when `right`): see _loose."""
         side = "right" if right else "left"
         # The stories with a smaller key (or not larger) are those before this position.
         if loose:
-            before = self._loose(values, right)
+            before = self._loose(values, right, within)
         else:
             before = np.searchsorted(self.key, values, side=side)
-        if within is not None:
-            before = np.minimum(before, within + 1) if right else np.maximum(before, within)
         wanted = term * (self.key.size + 1) + before
         # In order, each search starts where the one before ended (and stays in the cache).
         # Grouped by term is near enough: the queries come by story, so in time order
@@ -275,26 +273,30 @@ class _Batch:
         found[order] = np.searchsorted(self.term_position, wanted[order])
         return np.clip(found, start, end)
 
-    def _loose(self, values: np.ndarray, right: bool) -> np.ndarray:
+    def _loose(self, values: np.ndarray, right: bool,
+               within: np.ndarray | None = None) -> np.ndarray:
         """Return, for each value, a position at or before (after, when `right`) that of the
-        first story whose key is at least (above) it, some two stretches away at most."""
+        first story whose key is at least (above) it, some two stretches away at most; with
+        `within` (positions of stories), none before it (past it, when `right`)."""
         # A stretch one away from the value's own, in case its division rounds up.
         stretch = np.floor((values - self.key[0]) / self.stretch) + (2 if right else -1)
-        return self.stretch_start[np.clip(stretch, 0, self.stretch_start.size - 1)
-                                  .astype(np.int64)]
+        before = self.stretch_start[np.clip(stretch, 0, self.stretch_start.size - 1)
+                                    .astype(np.int64)]
+        if within is None:
+            return before
+        return np.minimum(before, within + 1) if right else np.maximum(before, within)
 
     # -- Scoring pairs ---------------------------------------------------------------------
 
     def _score(self, story: np.ndarray, other: np.ndarray, slot: int,
                cut: np.ndarray | None = None,
-               reach: tuple[np.ndarray, np.ndarray] | None = None,
-               cap: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+               reach: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
         """Return the pairs (story, other, score in floating point, the story's slots they
         share as bits) met in `slot`'s stream that count there: `other` is not the story,
         shares none of the story's heavier terms (so that each pair counts in one stream
-        only), and (given the stories' `cut`) is no farther than the story's `cap` (past it,
-        the pair lists meet it: _beyond), scores at or above the cut and is a candidate
-        (in the window of a term it shares). `reach` is _reaches(slot, cut)."""
+        only), and (given the stories' `cut`) is within `reach`, scores at or above the cut and
+        is a candidate (in the window of a term it shares). `reach` is _reaches(slot, cut),
+        or nearer (kept() stops it where the pair lists take over)."""
         theirs = self.signature[other]
         distance = np.abs(self.key[other] - self.key[story])
         if cut is not None:
@@ -302,8 +304,6 @@ class _Batch:
             # cut needs another, lighter term: the signatures tell most of them apart.
             lighter = (self.lighter[slot][story] & theirs) != 0
             alone, more = reach or self._reaches(slot, cut)
-            if cap is not None:
-                more = np.minimum(more, cap)  # alone is never past it
             keep = distance <= np.where(lighter, more[story], alone[story])
             # Outside this term's window, it is a candidate only through a lighter term.
             keep &= lighter | ((self.first_column[slot][story] <= other)
@@ -417,10 +417,11 @@ class _Batch:
             cap = self._reach(self.cap_weight[slot], cut)
             hull_first, hull_last = self.hull_first[slot][story], self.hull_last[slot][story]
             for band in _BANDS:
-                reaches = self._reaches(slot, cut)
+                alone, more = self._reaches(slot, cut)
+                reaches = alone, np.minimum(more, cap)  # alone is never past the cap
                 # How far a story sharing lighter terms too can be: a story with no cut
                 # (infinite reach) is ranked one at a time in step 3 instead.
-                farthest = np.minimum(reaches[1], cap)[story]
+                farthest = reaches[1][story]
                 reachable = (farthest >= 0) & np.isfinite(farthest)
                 reach = np.where(reachable, farthest, 0.0) * band
                 # Read a little too far at most: _score drops what is out of reach.
@@ -431,7 +432,7 @@ class _Batch:
                                                         within=hull_last))
                 low = np.where(reachable, low, read_low)
                 high = np.where(reachable, high, read_high)
-                band_found = [self._score(pair_story, other, slot, cut, reaches, cap)
+                band_found = [self._score(pair_story, other, slot, cut, reaches)
                               for first, last in ((low, read_low), (read_high, high))
                               for pair_story, other in self._pairs(story, first, last)]
                 read_low, read_high = low, high
@@ -464,10 +465,10 @@ class _Batch:
         story, light, far, inner = story[wanted], light[wanted], far[wanted], inner[wanted]
         base = self.pairs.code[entries[wanted]] * (self.key.size + 1)
         center = self.key[story]
-        low = np.searchsorted(self.pairs.key, base + np.maximum(
-            self._loose(center - far, right=False), self.hull_first[slot][story]))
-        high = np.searchsorted(self.pairs.key, base + np.minimum(
-            self._loose(center + far, right=True), self.hull_last[slot][story] + 1))
+        low = np.searchsorted(self.pairs.key, base + self._loose(
+            center - far, right=False, within=self.hull_first[slot][story]))
+        high = np.searchsorted(self.pairs.key, base + self._loose(
+            center + far, right=True, within=self.hull_last[slot][story]))
         high = np.maximum(high, low)  # where the windows end before the reach begins
         found = []
         for which, other in self._reads(low, high, self.pairs.posting):
