@@ -263,7 +263,7 @@ class _Batch:
         if loose:
             before = self._loose(values, right, within)
         else:
-            before = np.searchsorted(self.key, values, side=side)
+            before = _bounded(np.searchsorted(self.key, values, side=side), right, within)
         wanted = term * (self.key.size + 1) + before
         # In order, each search starts where the one before ended (and stays in the cache).
         # Grouped by term is near enough: the queries come by story, so in time order
@@ -280,11 +280,8 @@ class _Batch:
         `within` (positions of stories), none before it (past it, when `right`)."""
         # A stretch one away from the value's own, in case its division rounds up.
         stretch = np.floor((values - self.key[0]) / self.stretch) + (2 if right else -1)
-        before = self.stretch_start[np.clip(stretch, 0, self.stretch_start.size - 1)
-                                    .astype(np.int64)]
-        if within is None:
-            return before
-        return np.minimum(before, within + 1) if right else np.maximum(before, within)
+        return _bounded(self.stretch_start[np.clip(stretch, 0, self.stretch_start.size - 1)
+                                           .astype(np.int64)], right, within)
 
     # -- Scoring pairs ---------------------------------------------------------------------
 
@@ -648,6 +645,13 @@ def _has(theirs: list[np.ndarray], term: np.ndarray) -> np.ndarray:
     for their in theirs[1:]:
         has |= their == term
     return has & (term >= 0)
+
+
+def _bounded(before: np.ndarray, right: bool, within: np.ndarray | None) -> np.ndarray:
+    """Return the positions `before`, none before `within` (past it, when `right`)."""
+    if within is None:
+        return before
+    return np.minimum(before, within + 1) if right else np.maximum(before, within)
 
 
 def _widen(distance: np.ndarray) -> np.ndarray:
