@@ -39,3 +39,20 @@ def test_bench_rank_breaks_a_run_down_into_steps_and_puts_rankbatch_back(capsys)
     assert len(pairs) == 2
     assert all(int(n.replace(",", "")) > 0 for row in pairs for n in row[:2])
     assert wrapped() == before
+
+
+def test_ab_rank_times_each_tree_in_turn_and_reports_the_ratios(capsys):
+    # The comparison runs bench_rank.make_site and rank.related_all in workers of its own: a
+    # change to either that breaks it must fail here.
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import ab_rank
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    assert ab_rank.main([str(ROOT), str(ROOT), "--sizes", "300", "600", "--rounds", "2",
+                         "--repeat", "2", "--cpu", "-1"]) == 0
+    printed = capsys.readouterr().out
+    assert len(re.findall(r"articles: fastest [\d.]+ s, median [\d.]+ s, links \d+$",
+                          printed, re.M)) == 4
+    assert len(re.findall(r"ratio 600/300: [\d.]+x fastest against fastest", printed)) == 2
+    assert len(re.findall(r"against .*: [\d.]+x \(median of the rounds\)$", printed, re.M)) == 2
