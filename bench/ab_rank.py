@@ -33,27 +33,24 @@ from pathlib import Path
 
 # What each worker runs: TREE SIZE CPU on its command line, then a number on stdin for each
 # round, answered with the fastest of that many related_all() runs, each on a fresh Site.
+# The timing is the tree's own bench_rank.time_related, so that each tree is timed as its
+# bench_rank.py would time it.
 WORKER = """
-import dataclasses, gc, os, sys, time
+import gc, os, sys
 tree, size, cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 if cpu >= 0:
     os.sched_setaffinity(0, {cpu})
 sys.path[:0] = [tree, tree + "/bench"]
 import bench_rank
-from syndicate.rank import prepare, related_all
 made = bench_rank.make_site(size, 4)
 print("ready", flush=True)
 for line in sys.stdin:
-    fastest = float("inf")
+    runs = []
     for _ in range(int(line)):
-        site = dataclasses.replace(made)
-        started = time.perf_counter()
-        prepare(site)
-        links = sum(map(len, related_all(site)))
-        fastest = min(fastest, time.perf_counter() - started)
-        del site
+        seconds, _, _, links = bench_rank.time_related(made, "all")
+        runs.append(seconds)
         gc.collect()
-    print(f"{fastest:.6f} {links}", flush=True)
+    print(f"{min(runs):.6f} {links}", flush=True)
 """
 
 
@@ -76,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         for (place, size), worker in workers.items():
             if worker.stdout.readline().strip() != "ready":
                 raise SystemExit(f"{trees[place]}: the worker for {size:,} did not start")
-        seconds, links = _rounds(workers, len(trees), args.sizes, args.rounds,
-                                 max(1, args.repeat))
+        seconds, links = _rounds(workers, args.sizes, args.rounds, max(1, args.repeat))
     finally:
         for worker in workers.values():
             worker.stdin.close()
@@ -104,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _rounds(workers: dict[tuple[int, int], subprocess.Popen], trees: int, sizes: list[int],
-            rounds: int, repeat: int) -> tuple[dict[tuple[int, int], list[float]],
-                                               dict[tuple[int, int], set[str]]]:
+def _rounds(workers: dict[tuple[int, int], subprocess.Popen], sizes: list[int], rounds: int,
+            repeat: int) -> tuple[dict[tuple[int, int], list[float]],
+                                  dict[tuple[int, int], set[str]]]:
     """Return each round's figure and the links found, by (tree's place, size)."""
     seconds: dict[tuple[int, int], list[float]] = {cell: [] for cell in workers}
     links: dict[tuple[int, int], set[str]] = {cell: set() for cell in workers}
-    places = list(range(trees))
+    places = sorted({place for place, _ in workers})
     for round_number in range(rounds):
         for place in places if round_number % 2 == 0 else places[::-1]:
             for size in sizes:

@@ -4,10 +4,21 @@ script beside it (bench/profile.py hid `profile` from cProfile, and bench_rank.p
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
+from types import ModuleType
 
 from conftest import ROOT
+
+
+def _bench_script(name: str) -> ModuleType:
+    """Import bench/NAME.py as the scripts run: with bench/ first on sys.path."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
 
 
 def test_no_bench_script_hides_a_standard_module():
@@ -19,11 +30,7 @@ def test_no_bench_script_hides_a_standard_module():
 def test_bench_rank_breaks_a_run_down_into_steps_and_puts_rankbatch_back(capsys):
     # --steps wraps private methods of syndicate.rankbatch: a rename there must fail here,
     # not months later in a hand-run benchmark.
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import bench_rank
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+    bench_rank = _bench_script("bench_rank")
     from syndicate import rankbatch, rankfinish
 
     def wrapped():
@@ -44,11 +51,7 @@ def test_bench_rank_breaks_a_run_down_into_steps_and_puts_rankbatch_back(capsys)
 def test_ab_rank_times_each_tree_in_turn_and_reports_the_ratios(capsys):
     # The comparison runs bench_rank.make_site and rank.related_all in workers of its own: a
     # change to either that breaks it must fail here.
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import ab_rank
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+    ab_rank = _bench_script("ab_rank")
     assert ab_rank.main([str(ROOT), str(ROOT), "--sizes", "300", "600", "--rounds", "2",
                          "--repeat", "2", "--cpu", "-1"]) == 0
     printed = capsys.readouterr().out
